@@ -1,0 +1,1 @@
+"""The business side: businesses, OAuth clients, the authorization server and the gate."""

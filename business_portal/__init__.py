@@ -1,0 +1,1 @@
+"""The staff UI: a CRM over granted data and the compliance console."""

@@ -1,0 +1,1 @@
+"""Wiring: configuration, database, app factory, CLI and i18n set-up."""

@@ -1,0 +1,90 @@
+"""`emanet serve` and `emanet demo`: run the app under gunicorn."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import click
+from flask import Flask
+from gunicorn.app.base import BaseApplication
+
+from emanet import bootstrap
+from emanet.settings import load_settings
+
+
+class EmanetServer(BaseApplication):
+    """Gunicorn running `create_app()` in each worker."""
+
+    def __init__(self, options: dict[str, Any]) -> None:
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Flask:
+        from emanet.app import create_app
+
+        return create_app()
+
+
+def run_server(host: str, port: int, workers: int) -> None:
+    """Serve until interrupted."""
+    EmanetServer(
+        {
+            "bind": f"{host}:{port}",
+            "workers": workers,
+            "accesslog": "-",
+            "errorlog": "-",
+            "timeout": 60,
+        }
+    ).run()
+
+
+host_option = click.option("--host", default="127.0.0.1", show_default=True)
+port_option = click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+workers_option = click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+
+
+@click.command()
+@host_option
+@port_option
+@workers_option
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve Emanet with gunicorn."""
+    run_server(host, port, workers)
+
+
+@click.command()
+@host_option
+@port_option
+@workers_option
+@click.option("--no-serve", is_flag=True, help="Prepare the demo data, then stop.")
+@click.pass_context
+def demo(ctx: click.Context, host: str, port: int, workers: int, no_serve: bool) -> None:
+    """Initialise the instance, load demo data and serve it."""
+    from emanet.cli import init
+    from emanet.demo_data import DEMO_PASSWORD, seed_demo
+
+    os.environ.setdefault("EMANET_MODE", "demo")
+    ctx.obj = load_settings()
+    ctx.invoke(init, as_json=False)
+    runtime = bootstrap.build_runtime(ctx.obj)
+    try:
+        created = seed_demo(runtime.vault, progress=_progress)
+    finally:
+        runtime.close()
+    click.echo(
+        f"Demo data: {created} new customers (password for each: {DEMO_PASSWORD})."
+        if created
+        else "Demo data already loaded."
+    )
+    if not no_serve:
+        click.echo(f"Emanet is running on http://{host}:{port}/  (Ctrl+C stops it)")
+        run_server(host, port, workers)
+
+
+def _progress(done: int, total: int) -> None:
+    click.echo(f"\rloading demo customers: {done}/{total}", nl=done >= total, err=True)

@@ -1,0 +1,65 @@
+"""SQLAlchemy engines and session factories for SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    # pysqlite opens transactions lazily and on its own terms; take control so that a
+    # writing unit of work can start with BEGIN IMMEDIATE and never fail on lock upgrade.
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection: Any) -> None:
+        begin = connection.get_execution_options().get("emanet_sqlite_begin", "BEGIN")
+        connection.exec_driver_sql(begin)
+
+
+def make_engine(url: str, **options: Any) -> Engine:
+    """Create an engine for the URL, with the pragmas and pool settings Emanet relies on."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False}, **options)
+        _configure_sqlite(engine)
+        return engine
+    options.setdefault("pool_pre_ping", True)
+    options.setdefault("pool_size", 10)
+    options.setdefault("max_overflow", 20)
+    return create_engine(url, **options)
+
+
+class Database:
+    """One engine and the two session factories built on it: reading and writing."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.is_sqlite = engine.dialect.name == "sqlite"
+        writer = engine.execution_options(emanet_sqlite_begin="BEGIN IMMEDIATE")
+        self.read_sessions = sessionmaker(bind=engine, expire_on_commit=False)
+        self.write_sessions = sessionmaker(bind=writer, expire_on_commit=False)
+
+    @classmethod
+    def from_url(cls, url: str, **options: Any) -> Database:
+        """Open the database at the URL."""
+        return cls(make_engine(url, **options))
+
+    def session(self, *, write: bool) -> Session:
+        """Open a session; a writing one on SQLite takes the write lock when it begins."""
+        return (self.write_sessions if write else self.read_sessions)()
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()

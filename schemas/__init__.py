@@ -1,0 +1,1 @@
+"""Pydantic models shared by every Emanet package: field catalogue, terms, API bodies."""

@@ -1,0 +1,1 @@
+"""The customer's side: accounts, keys, encrypted fields, interactions, export and erasure."""

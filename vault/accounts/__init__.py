@@ -1,0 +1,1 @@
+"""Customer accounts: sign-up, log-in by blind-indexed e-mail, Argon2id passwords."""
