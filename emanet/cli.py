@@ -22,7 +22,7 @@ from vault.errors import CustomerNotFoundError
 from vault.export import export_vault
 from vault.keys.local_keyring import LocalKeyring
 from vault.keys.provider import KeyringError
-from vault.keys.rotation import key_status, register_active_kek, rotate_kek
+from vault.keys.rotation import KekUsage, key_status, register_active_kek, rotate_kek
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 
@@ -142,6 +142,12 @@ def keys() -> None:
     """Key-encryption keys."""
 
 
+def _kek_state(usage: KekUsage) -> str:
+    if usage.active:
+        return "active"
+    return "old" if usage.in_keyring else "retired"
+
+
 @keys.command("status")
 @json_option
 @click.pass_context
@@ -160,11 +166,7 @@ def keys_status(ctx: click.Context, as_json: bool) -> None:
         }
         for u in usages
     ]
-    text = "\n".join(
-        f"{r['kek_id']}  {'active ' if r['active'] else 'retired' if not r['in_keyring'] else 'old   '}"
-        f"  wraps {r['data_keys']} data keys"
-        for r in rows
-    )
+    text = "\n".join(f"{u.kek_id}  {_kek_state(u):8} wraps {u.data_keys} data keys" for u in usages)
     emit(as_json, {"keks": rows}, text)
 
 
@@ -281,3 +283,7 @@ def customer_erase(
 
 main.add_command(cli_serve.serve)
 main.add_command(cli_serve.demo)
+
+
+if __name__ == "__main__":
+    main()

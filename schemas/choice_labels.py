@@ -1,7 +1,6 @@
 """Labels, per locale, for the choices of the catalogue's enum fields."""
 
 # Azerbaijani and Turkish words are spelt with the dotless i (U+0131) on purpose.
-# ruff: noqa: RUF001
 
 from collections.abc import Mapping
 from enum import StrEnum

@@ -5,7 +5,6 @@ speaks, and a value type that turns raw input into one canonical JSON value.
 """
 
 # Azerbaijani and Turkish words are spelt with the dotless i (U+0131) on purpose.
-# ruff: noqa: RUF001
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field

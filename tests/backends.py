@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import sqlite3
 import subprocess
 from pathlib import Path
 
@@ -78,11 +79,13 @@ class SqliteBackend:
 
     def snapshot(self, url: str, directory: Path) -> str:
         """Copy the database as a backup would, and return the copy's URL."""
-        engine = make_engine(url)
         copy = directory / f"snapshot-{secrets.token_hex(4)}.db"
-        with engine.connect() as connection:
-            connection.exec_driver_sql(f"VACUUM INTO '{copy}'")
-        engine.dispose()
+        source = sqlite3.connect(make_url(url).database or "")
+        target = sqlite3.connect(copy)
+        with target:
+            source.backup(target)
+        source.close()
+        target.close()
         return f"sqlite:///{copy}"
 
     def close(self) -> None:

@@ -1,7 +1,6 @@
 """Bad field values are refused with a message that says what is wrong and how to fix it."""
 
 # Azerbaijani and Turkish words are spelt with the dotless i (U+0131) on purpose.
-# ruff: noqa: RUF001
 
 import pickle
 from datetime import date, datetime, timedelta
