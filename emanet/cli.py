@@ -84,7 +84,7 @@ def main(ctx: click.Context) -> None:
 def init(ctx: click.Context, as_json: bool) -> None:
     """Create the instance folder, secret key, keyring and database schema."""
     settings = _settings(ctx)
-    settings.instance_dir.mkdir(parents=True, exist_ok=True)
+    settings.instance_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     created_secret = settings.secret_key is None and bootstrap.write_secret_key(
         settings.secret_key_path
     )

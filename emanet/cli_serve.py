@@ -39,6 +39,8 @@ def run_server(host: str, port: int, workers: int) -> None:
             "accesslog": "-",
             "errorlog": "-",
             "timeout": 60,
+            # gunicorn's control socket sits at one path per user; two servers would collide.
+            "control_socket_disable": True,
         }
     ).run()
 

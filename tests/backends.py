@@ -1,4 +1,8 @@
-"""Test databases: a migrated SQLite file per test, or a migrated PostgreSQL database."""
+"""Test databases: a SQLite file per test, or one PostgreSQL database emptied between tests.
+
+Both are built from the models; tests/emanet/test_migrations.py checks that the migrations
+build the very same schema.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +15,11 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from sqlalchemy import make_url, text
+from alembic import command
+from sqlalchemy import Engine, make_url, text
 
-from emanet import migrate
 from emanet.database import make_engine
+from emanet.migrate import alembic_config
 from emanet.schema import metadata
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -51,6 +56,15 @@ def drop_pg_database(base_url: str, name: str) -> None:
     _admin(base_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def build_schema(engine: Engine) -> None:
+    """Create every table from the models and mark the database as at the newest migration."""
+    metadata.create_all(engine)
+    config = alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.stamp(config, "head")
+
+
 class SqliteBackend:
     """Migrates one SQLite file per session and copies it for each test."""
 
@@ -59,7 +73,7 @@ class SqliteBackend:
     def __init__(self, root: Path) -> None:
         self.template = root / "template.db"
         engine = make_engine(f"sqlite:///{self.template}")
-        migrate.upgrade(engine)
+        build_schema(engine)
         with engine.connect() as connection:
             connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         engine.dispose()
@@ -68,6 +82,10 @@ class SqliteBackend:
         path = directory / "emanet.db"
         shutil.copyfile(self.template, path)
         return f"sqlite:///{path}"
+
+    def empty(self, directory: Path) -> str:
+        """Return the URL of a database with no tables at all."""
+        return f"sqlite:///{directory / 'empty.db'}"
 
     def clean(self, url: str) -> None:
         """Nothing to do: each test has its own file."""
@@ -103,15 +121,21 @@ class PostgresBackend:
         self.url = create_pg_database(base_url, self.database)
         self.copies: list[str] = []
         engine = make_engine(self.url)
-        migrate.upgrade(engine)
+        build_schema(engine)
         engine.dispose()
 
     def fresh(self, directory: Path) -> str:
         return self.url
 
+    def empty(self, directory: Path) -> str:
+        """Return the URL of a new database with no tables at all."""
+        name = f"{self.database}_empty_{secrets.token_hex(3)}"
+        self.copies.append(name)
+        return create_pg_database(self.base_url, name)
+
     def clean(self, url: str) -> None:
         engine = make_engine(url, poolclass=None)
-        tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+        tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)  # not alembic_version
         with engine.begin() as connection:
             connection.execute(text(f"TRUNCATE {tables} CASCADE"))
         engine.dispose()

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import select
 
 from emanet.bootstrap import build_runtime
+from emanet.cli import main
 from emanet.database import Database
 from emanet.schema import metadata
 from emanet.settings import Settings
@@ -48,7 +51,7 @@ def _customer_with_history(vault: Vault, email: str) -> uuid.UUID:
     return customer
 
 
-def test_an_older_copy_of_the_database_no_longer_decrypts_the_erased_customer(
+def test_after_emanet_customer_erase_an_older_copy_no_longer_decrypts_the_customer(
     vault: Vault,
     settings: Settings,
     backend: SqliteBackend | PostgresBackend,
@@ -64,11 +67,18 @@ def test_an_older_copy_of_the_database_no_longer_decrypts_the_erased_customer(
         assert read_fields(uow, erased)["identity.given_name"].value == "Səbinə"
     backup.close()
 
-    report = erase_and_shred(vault, erased)
-    assert report.rotation is not None and report.rotation.retired
+    result = CliRunner().invoke(
+        main,
+        ["customer", "erase", str(erased), "--yes", "--json"],
+        env={
+            "EMANET_INSTANCE_DIR": str(settings.instance_dir),
+            "EMANET_DATABASE_URL": database_url,
+        },
+    )
+    assert result.exit_code == 0, result.output
+    retired = json.loads(result.stdout)["retired"]
 
     # With the keyring as it is now, the app refuses to open the backup at all...
-    retired = report.rotation.retired
     with pytest.raises(KeyringError) as refused:
         build_runtime(settings.with_overrides(database_url=backup_url))
     assert retired[0] in str(refused.value)
