@@ -145,7 +145,9 @@ def _format_number(value: float) -> str:
 
 
 def _format_ratio(value: float) -> str:
-    return f"{value:.4f}" if value < 0.1 else f"{value:.3f}"
+    if value < 0.1:
+        return f"{value:.3g} (1/{1 / value:,.0f})"
+    return f"{value:.3f}"
 
 
 def _verdict(met: bool | None) -> str:
@@ -174,7 +176,8 @@ class Report:
         self.rates[name] = recorded
         self.echo(
             f"  {name}: {_format_number(recorded.per_second)} ops/s "
-            f"({recorded.micros_per_op:.1f} µs/op, {STATISTIC} of {len(timing.seconds)}; "
+            f"({_format_number(recorded.micros_per_op)} µs/op, {STATISTIC} of "
+            f"{len(timing.seconds)}; "
             f"median {_format_number(recorded.median_per_second)} ops/s)"
         )
         return recorded
@@ -241,8 +244,10 @@ class Report:
             ]
             for r in self.rates.values():
                 lines.append(
-                    f"| `{r.name}` | {_format_number(r.per_second)} | {r.micros_per_op:.1f} "
-                    f"| {_format_number(r.median_per_second)} | {r.ops} × {len(r.timing.seconds)} |"
+                    f"| `{r.name}` | {_format_number(r.per_second)} "
+                    f"| {_format_number(r.micros_per_op)} "
+                    f"| {_format_number(r.median_per_second)} "
+                    f"| {r.ops:,} × {len(r.timing.seconds)} |"
                 )
             lines.append("")
         if self.notes:
@@ -290,13 +295,13 @@ def _load(name: str) -> ModuleType:
 
 def run_benchmark(name: str) -> Report:
     """Run one benchmark module; a failure is recorded in its report, not raised."""
-    module = _load(name)
-    short = module.__name__.removeprefix("bench.")
-    summary = (module.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
-    report = Report(short, summary)
-    print(f"{short}: {summary}", flush=True)
+    short = name.removeprefix("bench.")
+    report = Report(short)
     started = time.perf_counter()
     try:
+        module = _load(short)
+        report.summary = (module.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
+        print(f"{short}: {report.summary}", flush=True)
         module.run(report)
     except Exception:
         report.error = traceback.format_exc()
@@ -330,7 +335,11 @@ def render(reports: Sequence[Report], command: str, when: datetime) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmarks named (or all of them) and write the report."""
-    parser = argparse.ArgumentParser(prog="python -m bench.runner", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.runner",
+        description=__doc__.split("\n\nUsage")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("modules", nargs="*", help="benchmark modules in bench/ (default: all)")
     parser.add_argument(
         "--output",

@@ -17,7 +17,12 @@ class DecryptionError(Exception):
 
 def associated_data(context: str, *parts: object) -> bytes:
     """Encode a context and its parts unambiguously (each part length-prefixed)."""
-    encoded = [context.encode()]
+    return extend_associated_data(context.encode(), *parts)
+
+
+def extend_associated_data(prefix: bytes, *parts: object) -> bytes:
+    """Append parts to associated data built earlier (the same bytes as building it whole)."""
+    encoded = [prefix]
     for part in parts:
         raw = str(part).encode()
         encoded.append(len(raw).to_bytes(4, "big") + raw)
@@ -37,9 +42,20 @@ def seal(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
 
 def unseal(key: bytes, sealed: bytes, aad: bytes) -> bytes:
     """Decrypt a value made by `seal`; raise DecryptionError if anything does not match."""
-    if len(sealed) < NONCE_BYTES + 16:
-        raise DecryptionError("ciphertext is too short")
-    try:
-        return AESGCM(key).decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], aad)
-    except InvalidTag:
-        raise DecryptionError("ciphertext does not authenticate here") from None
+    return Opener(key).unseal(sealed, aad)
+
+
+class Opener:
+    """Decrypts many values under one key, setting the cipher up once."""
+
+    def __init__(self, key: bytes) -> None:
+        self._cipher = AESGCM(key)
+
+    def unseal(self, sealed: bytes, aad: bytes) -> bytes:
+        """Decrypt a value made by `seal`; raise DecryptionError if anything does not match."""
+        if len(sealed) < NONCE_BYTES + 16:
+            raise DecryptionError("ciphertext is too short")
+        try:
+            return self._cipher.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], aad)
+        except InvalidTag:
+            raise DecryptionError("ciphertext does not authenticate here") from None

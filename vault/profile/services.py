@@ -18,7 +18,7 @@ from vault.profile.models import ProfileField, ProfileFieldVersion
 from vault.unit_of_work import UnitOfWork
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FieldValue:
     """A field's current value as the customer sees it."""
 
@@ -40,9 +40,13 @@ class FieldVersion:
     changed_by: str
 
 
+FIELD_AAD_CONTEXT = "emanet/field/v1"
+_CURRENT = ProfileField.__table__.c
+
+
 def field_aad(customer_id: uuid.UUID, field_key: str, version: int) -> bytes:
     """Bind a field ciphertext to its customer, field and version (invariant 1)."""
-    return aead.associated_data("emanet/field/v1", customer_id, field_key, version)
+    return aead.associated_data(FIELD_AAD_CONTEXT, customer_id, field_key, version)
 
 
 def _encode(value: JsonValue) -> bytes:
@@ -145,32 +149,24 @@ def read_fields(
     uow: UnitOfWork, customer_id: uuid.UUID, keys: Iterable[str] | None = None
 ) -> dict[str, FieldValue]:
     """Return the current values of the customer's fields (all, or those named)."""
-    query = select(
-        ProfileField.field_key,
-        ProfileField.version,
-        ProfileField.ciphertext,
-        ProfileField.updated_at,
-    ).where(ProfileField.customer_id == customer_id)
+    # On the hot path: plain table columns, one cipher and one AAD prefix per read.
+    query = select(_CURRENT.field_key, _CURRENT.version, _CURRENT.ciphertext, _CURRENT.updated_at)
+    query = query.where(_CURRENT.customer_id == customer_id)
     if keys is not None:
         wanted = list(keys)
         for key in wanted:
             field_spec(key)
-        query = query.where(ProfileField.field_key.in_(wanted))
+        query = query.where(_CURRENT.field_key.in_(wanted))
     rows = uow.session.execute(query).all()
     if not rows:
         return {}
-    dek = uow.keys.get(uow.session, customer_id)
-    return {
-        row.field_key: FieldValue(
-            row.field_key,
-            json.loads(
-                aead.unseal(dek, row.ciphertext, field_aad(customer_id, row.field_key, row.version))
-            ),
-            row.version,
-            row.updated_at,
-        )
-        for row in rows
-    }
+    opener = aead.Opener(uow.keys.get(uow.session, customer_id))
+    prefix = aead.associated_data(FIELD_AAD_CONTEXT, customer_id)
+    values = {}
+    for key, version, ciphertext, updated_at in rows:
+        plaintext = opener.unseal(ciphertext, aead.extend_associated_data(prefix, key, version))
+        values[key] = FieldValue(key, json.loads(plaintext.decode()), version, updated_at)
+    return values
 
 
 def get_field(uow: UnitOfWork, customer_id: uuid.UUID, key: str) -> FieldValue | None:
