@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -135,6 +136,19 @@ def db_upgrade(ctx: click.Context, as_json: bool) -> None:
     finally:
         database.dispose()
     emit(as_json, {"from": before, "to": after}, f"Schema at {after} (was {before}).")
+
+
+@db.command("revision")
+@click.option("--message", "-m", required=True, help="What the migration does.")
+def db_revision(message: str) -> None:
+    """Write a new migration from the models (for developers; run on an up-to-date database)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        database = Database.from_url(f"sqlite:///{scratch}/revision.db")
+        try:
+            migrate.upgrade(database.engine)
+            click.echo(migrate.new_revision(database.engine, message))
+        finally:
+            database.dispose()
 
 
 @main.group()

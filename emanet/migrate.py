@@ -37,3 +37,14 @@ def current_revision(engine: Engine) -> str | None:
 def head_revision(engine: Engine) -> str | None:
     """Return the newest revision the code knows."""
     return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+
+
+def new_revision(engine: Engine, message: str) -> str:
+    """Write a migration for whatever the models have that the database lacks."""
+    config = alembic_config(engine)
+    config.set_main_option("file_template", "%%(rev)s_%%(slug)s")
+    known = list(ScriptDirectory.from_config(config).walk_revisions())
+    script = command.revision(
+        config, message=message, autogenerate=True, rev_id=f"{len(known) + 1:04d}"
+    )
+    return str(getattr(script, "path", script))

@@ -1,19 +1,32 @@
 """Every mapped table, imported in one place so Alembic and tests see the whole schema."""
 
+from broker.businesses.models import Business, OAuthClient, PairwiseSubject, StaffUser
+from vault.access_log.models import AccessEvent, ChainHead
 from vault.accounts.models import Customer
+from vault.agreements.models import Agreement, AgreementEvent
 from vault.interactions.models import Interaction
 from vault.keys.models import CustomerKey, KekRecord
 from vault.orm import Base
+from vault.outbox.models import OutboxEvent
 from vault.profile.models import ProfileField, ProfileFieldVersion
 
 metadata = Base.metadata
 
 __all__ = [
+    "AccessEvent",
+    "Agreement",
+    "AgreementEvent",
+    "Business",
+    "ChainHead",
     "Customer",
     "CustomerKey",
     "Interaction",
     "KekRecord",
+    "OAuthClient",
+    "OutboxEvent",
+    "PairwiseSubject",
     "ProfileField",
     "ProfileFieldVersion",
+    "StaffUser",
     "metadata",
 ]

@@ -6,9 +6,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
+from vault.access_log.services import LogEntry, append_event
 from vault.accounts.models import Customer
+from vault.agreements.models import Agreement
+from vault.agreements.services import end_for_erasure
 from vault.interactions.models import Interaction
 from vault.keys.models import CustomerKey
 from vault.keys.rotation import RotationReport, rotate_kek
@@ -39,6 +42,11 @@ def erase_customer(uow: UnitOfWork, customer_id: uuid.UUID) -> datetime:
     customer.email_ciphertext = None
     customer.password_hash = None
     customer.erased_at = now
+    for agreement in uow.session.scalars(
+        select(Agreement).where(Agreement.customer_id == customer_id).with_for_update()
+    ):
+        end_for_erasure(uow, agreement)
+    append_event(uow, LogEntry(kind="customer.erased", actor="customer", customer_id=customer_id))
     uow.commit()
     uow.keys.cache.forget(customer_id)
     return now

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic import context
 from sqlalchemy import Connection
 
 from emanet.database import make_engine
 from emanet.schema import metadata
+from vault.orm import UTCDateTime
 
 config = context.config
+
+
+def _render_item(kind: str, obj: Any, autogen_context: Any) -> str | bool:
+    # Migrations must not import application types: UTCDateTime is a timestamp with zone.
+    if kind == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
 
 
 def _run(connection: Connection) -> None:
@@ -17,6 +27,7 @@ def _run(connection: Connection) -> None:
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        render_item=_render_item,
     )
     with context.begin_transaction():
         context.run_migrations()

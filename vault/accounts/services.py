@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from sqlalchemy import select
 
 from schemas.field_catalogue import validate_field_value
+from vault.access_log.services import LogEntry, append_event
 from vault.accounts.models import Customer
 from vault.errors import CustomerNotFoundError
 from vault.keys import aead
@@ -69,6 +70,7 @@ def create_customer(
     )
     if profile:
         write_fields(uow, customer.id, profile, actor="customer")
+    append_event(uow, LogEntry(kind="customer.created", actor="customer", customer_id=customer.id))
     uow.commit()
     return customer.id
 

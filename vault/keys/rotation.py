@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from vault.access_log.services import LogEntry, append_event
 from vault.keys.data_keys import dek_aad
 from vault.keys.models import CustomerKey, KekRecord
 from vault.keys.provider import KekInfo, WrappedKey
@@ -138,6 +139,16 @@ def rotate_kek(
         if progress:
             progress(report.rewrapped, max(total, report.rewrapped))
     log.info("rewrapped %d data keys under %s", report.rewrapped, new_kek_id)
+    with vault.unit_of_work() as uow:
+        append_event(
+            uow,
+            LogEntry(
+                kind="keys.rotated",
+                actor="operator",
+                detail=f"{new_kek_id} rewrapped {report.rewrapped}",
+            ),
+        )
+        uow.commit()
     if retire:
         report.retired, report.still_in_use = retire_unused_keks(vault)
     return report

@@ -10,10 +10,13 @@ from datetime import datetime
 
 from sqlalchemy import delete, func, select
 
+from schemas.agreements import AgreementStatus
 from schemas.field_catalogue import JsonValue, field_spec, validate_field_value
 from vault.accounts.models import Customer
+from vault.agreements.models import Agreement
 from vault.errors import CustomerNotFoundError
 from vault.keys import aead
+from vault.outbox.services import emit
 from vault.profile.models import ProfileField, ProfileFieldVersion
 from vault.unit_of_work import UnitOfWork
 
@@ -107,7 +110,28 @@ def write_fields(
         )
         versions[key] = version
     uow.session.flush()
+    _tell_businesses(uow, customer_id, set(versions))
     return versions
+
+
+def _tell_businesses(uow: UnitOfWork, customer_id: uuid.UUID, changed: set[str]) -> None:
+    # profile.updated names the granted fields that changed, never their values.
+    agreements = uow.session.scalars(
+        select(Agreement).where(
+            Agreement.customer_id == customer_id,
+            Agreement.status == AgreementStatus.ACTIVE.value,
+        )
+    )
+    for agreement in agreements:
+        seen = sorted(changed & set(agreement.granted_fields))
+        if seen:
+            emit(
+                uow,
+                agreement.business_id,
+                "profile.updated",
+                {"agreement_id": str(agreement.id), "fields": seen},
+                agreement_id=agreement.id,
+            )
 
 
 def set_field(

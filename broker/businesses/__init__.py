@@ -1,0 +1,1 @@
+"""Businesses, their staff and their OAuth clients."""
