@@ -116,5 +116,6 @@ def build_runtime(settings: Settings, *, argon2: Argon2Cost | None = None) -> Ru
             provider, DekCache(settings.dek_cache_size, settings.dek_cache_ttl_seconds)
         ),
         passwords=Passwords(argon2 or settings.argon2),
+        issuer=settings.issuer,
     )
     return Runtime(settings, database, vault)

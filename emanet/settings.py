@@ -28,6 +28,7 @@ class Settings:
     dek_cache_ttl_seconds: float = 300.0
     argon2: Argon2Cost = field(default_factory=Argon2Cost)
     mode: str = "production"
+    issuer: str = "http://127.0.0.1:5000"
 
     @property
     def keyring_path(self) -> Path:
@@ -78,4 +79,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         dek_cache_size=_int(env, "EMANET_DEK_CACHE_SIZE", 10_000, 0),
         dek_cache_ttl_seconds=float(_int(env, "EMANET_DEK_CACHE_TTL", 300, 0)),
         mode=mode,
+        issuer=(env.get("EMANET_ISSUER") or "http://127.0.0.1:5000").rstrip("/"),
     )

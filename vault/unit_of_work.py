@@ -22,6 +22,7 @@ class UnitOfWork:
         self.keys: DataKeys = vault.data_keys
         self.passwords: Passwords = vault.passwords
         self.provider: KeyProvider = vault.provider
+        self.issuer = vault.issuer
         self._clock = vault.clock
         self._committed = False
 
@@ -64,8 +65,10 @@ class Vault:
         data_keys: DataKeys,
         passwords: Passwords,
         clock: Callable[[], datetime] = utc_now,
+        issuer: str = "http://127.0.0.1:5000",
     ) -> None:
         self.open_session = open_session
+        self.issuer = issuer
         self.provider = provider
         self.data_keys = data_keys
         self.passwords = passwords
