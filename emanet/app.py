@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, Response, request
+from flask_wtf.csrf import CSRFProtect
 
 from emanet import bootstrap
 from emanet.i18n import init_i18n
@@ -36,16 +38,19 @@ def create_app(config: Mapping[str, Any] | None = None, settings: Settings | Non
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+        PERMANENT_SESSION_LIFETIME=12 * 3600,
+        WTF_CSRF_TIME_LIMIT=None,
         EMANET_MODE=settings.mode,
     )
     if config:
         app.config.update(config)
     app.extensions["emanet"] = runtime
+    if settings.mode in ("test", "demo"):
+        # Authlib refuses plain http; the demo and the tests serve http://127.0.0.1 only.
+        os.environ.setdefault("AUTHLIB_INSECURE_TRANSPORT", "1")
     init_i18n(app)
 
-    from vault.views import blueprint as vault_blueprint
-
-    app.register_blueprint(vault_blueprint)
+    register_blueprints(app)
 
     @app.after_request
     def add_security_headers(response: Response) -> Response:
@@ -56,6 +61,25 @@ def create_app(config: Mapping[str, Any] | None = None, settings: Settings | Non
         return response
 
     return app
+
+
+def register_blueprints(app: Flask) -> None:
+    """Mount every area of the app; the machine-to-machine endpoints skip CSRF."""
+    from broker.api.views import blueprint as api
+    from broker.oauth.views import blueprint as oauth
+    from broker.oauth.views import introspect, revoke, token
+    from broker.oauth.views import server as authorization_server
+    from vault.auth_views import blueprint as vault_auth
+    from vault.consent_views import blueprint as vault_consent
+    from vault.views import blueprint as vault_home
+
+    csrf = CSRFProtect(app)
+    for blueprint in (vault_home, vault_auth, vault_consent, oauth, api):
+        app.register_blueprint(blueprint)
+    csrf.exempt(api)
+    for view in (token, revoke, introspect):
+        csrf.exempt(view)
+    authorization_server.init_app(app)
 
 
 def runtime_of(app: Flask) -> bootstrap.Runtime:

@@ -1,6 +1,7 @@
 """Every mapped table, imported in one place so Alembic and tests see the whole schema."""
 
 from broker.businesses.models import Business, OAuthClient, PairwiseSubject, StaffUser
+from broker.oauth.models import AuthorizationCode, OAuthToken, PendingAuthorization
 from vault.access_log.models import AccessEvent, ChainHead
 from vault.accounts.models import Customer
 from vault.agreements.models import Agreement, AgreementEvent
@@ -16,6 +17,7 @@ __all__ = [
     "AccessEvent",
     "Agreement",
     "AgreementEvent",
+    "AuthorizationCode",
     "Business",
     "ChainHead",
     "Customer",
@@ -23,8 +25,10 @@ __all__ = [
     "Interaction",
     "KekRecord",
     "OAuthClient",
+    "OAuthToken",
     "OutboxEvent",
     "PairwiseSubject",
+    "PendingAuthorization",
     "ProfileField",
     "ProfileFieldVersion",
     "StaffUser",
