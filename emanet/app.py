@@ -12,12 +12,10 @@ from flask_wtf.csrf import CSRFProtect
 from emanet import bootstrap
 from emanet.i18n import init_i18n
 from emanet.settings import Settings, load_settings
+from vault.web_session import content_security_policy
 
 SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
-    ),
+    "Content-Security-Policy": content_security_policy(),
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
@@ -66,20 +64,23 @@ def create_app(config: Mapping[str, Any] | None = None, settings: Settings | Non
 def register_blueprints(app: Flask) -> None:
     """Mount every area of the app; the machine-to-machine endpoints skip CSRF."""
     from broker.api.views import blueprint as api
+    from broker.oauth.consent_origins import return_origins
     from broker.oauth.views import blueprint as oauth
     from broker.oauth.views import introspect, revoke, token
     from broker.oauth.views import server as authorization_server
     from vault.auth_views import blueprint as vault_auth
+    from vault.connections_views import blueprint as vault_connections
     from vault.consent_views import blueprint as vault_consent
     from vault.views import blueprint as vault_home
 
     csrf = CSRFProtect(app)
-    for blueprint in (vault_home, vault_auth, vault_consent, oauth, api):
+    for blueprint in (vault_home, vault_auth, vault_consent, vault_connections, oauth, api):
         app.register_blueprint(blueprint)
     csrf.exempt(api)
     for view in (token, revoke, introspect):
         csrf.exempt(view)
     authorization_server.init_app(app)
+    app.config["EMANET_CONSENT_RETURN_ORIGINS"] = return_origins
 
 
 def runtime_of(app: Flask) -> bootstrap.Runtime:

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from emanet import bootstrap, cli_serve, migrate
+from emanet import bootstrap, cli_audit, cli_serve, migrate
 from emanet.database import Database
 from emanet.settings import Settings, SettingsError, load_settings
 from schemas.field_errors import FieldValueError
@@ -297,6 +297,7 @@ def customer_erase(
 
 main.add_command(cli_serve.serve)
 main.add_command(cli_serve.demo)
+main.add_command(cli_audit.audit)
 
 
 if __name__ == "__main__":

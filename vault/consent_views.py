@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
@@ -13,7 +22,13 @@ from schemas.agreements import INTERACTIONS, AccessMode, AgreementStatus, Agreem
 from schemas.field_catalogue import FIELD_CATALOGUE, Sensitivity
 from vault.agreements.services import AgreementError, Context, customer_agreement, decide_request
 from vault.forms import ConsentForm
-from vault.web_session import current_customer, current_vault, customer_required, safe_next
+from vault.web_session import (
+    content_security_policy,
+    current_customer,
+    current_vault,
+    customer_required,
+    safe_next,
+)
 
 blueprint = Blueprint("vault_consent", __name__, template_folder="templates")
 
@@ -41,7 +56,7 @@ def _field_rows(terms: AgreementTerms, locale: str) -> list[dict[str, object]]:
 
 @blueprint.route("/consent/<uuid:agreement_id>", methods=["GET", "POST"])
 @customer_required
-def consent(agreement_id: uuid.UUID) -> str | Response:
+def consent(agreement_id: uuid.UUID) -> Response:
     """Show a request and record the customer's answer."""
     customer_id = current_customer()
     assert customer_id is not None
@@ -79,12 +94,21 @@ def consent(agreement_id: uuid.UUID) -> str | Response:
                     ),
                 )
             return redirect(back, 303)
-    return render_template(
-        "vault/consent.html",
-        form=form,
-        business=business,
-        terms=terms,
-        fields=_field_rows(terms, str(get_locale())),
-        error=error,
-        agreement_id=agreement_id,
+    page = make_response(
+        render_template(
+            "vault/consent.html",
+            form=form,
+            business=business,
+            terms=terms,
+            fields=_field_rows(terms, str(get_locale())),
+            error=error,
+            agreement_id=agreement_id,
+        )
     )
+    lookup = current_app.config.get("EMANET_CONSENT_RETURN_ORIGINS")
+    if lookup is not None:
+        with vault.unit_of_work(write=False) as uow:
+            page.headers["Content-Security-Policy"] = content_security_policy(
+                lookup(uow, agreement_id)
+            )
+    return page

@@ -36,3 +36,9 @@ class ConsentForm(FlaskForm):
     next = HiddenField()
     grant = SubmitField(_l("Share the ticked fields"))
     decline = SubmitField(_l("Decline"))
+
+
+class ConfirmForm(FlaskForm):
+    """A confirmation button (and its CSRF token)."""
+
+    submit = SubmitField(_l("Yes, revoke"))

@@ -48,8 +48,10 @@ class UnitOfWork:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
+        # close() hands the connection back to the pool, which rolls back whatever was not
+        # committed; an explicit rollback on a clean exit would only expire loaded objects.
         try:
-            if exc_type is not None or not self._committed:
+            if exc_type is not None:
                 self.session.rollback()
         finally:
             self.session.close()

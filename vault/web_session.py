@@ -17,6 +17,15 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+def content_security_policy(form_targets: list[str] | None = None) -> str:
+    """Return the CSP: no inline script, no framing, forms only to us (and named targets)."""
+    targets = " ".join(["'self'", *(form_targets or [])])
+    return (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        f"frame-ancestors 'none'; form-action {targets}; base-uri 'none'; object-src 'none'"
+    )
+
+
 def current_vault() -> Vault:
     """Return the vault the running app was built with."""
     vault: Vault = current_app.extensions["emanet"].vault

@@ -69,3 +69,20 @@ def test_code_flow_with_one_field_unticked_returns_exactly_the_granted_fields(
         "identity.given_name": "Aysel",
         "contact.email": "aysel@example.az",
     }
+
+
+def test_consent_page_lets_its_form_lead_back_to_the_client_only(
+    client: FlaskClient, runtime: Runtime
+) -> None:
+    from tests.broker.oauth_helpers import sign_in
+
+    _, credentials = make_business(runtime.vault)
+    make_customer(runtime.vault, email="elvin@example.az")
+    sign_in(client, "elvin@example.az")
+    step = client.get("/oauth/authorize",
+                      query_string=authorize_params(credentials.client_id, REDIRECT_URI,
+                                                    new_pkce()))
+    page = client.get(step.headers["Location"])
+    policy = page.headers["Content-Security-Policy"]
+    assert "form-action 'self' https://shop.example;" in policy
+    assert "form-action 'self';" in client.get("/login").headers["Content-Security-Policy"]

@@ -34,12 +34,14 @@ def live_server(runtime: Runtime) -> Iterator[str]:
     """Serve the test's database and keyring with gunicorn on a free port."""
     settings = runtime.settings
     port = _free_port()
+    base = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
         "EMANET_INSTANCE_DIR": str(settings.instance_dir),
         "EMANET_DATABASE_URL": settings.database_url,
         "EMANET_SECRET_KEY": settings.secret_key or "",
         "EMANET_MODE": "test",
+        "EMANET_ISSUER": base,
     }
     server = subprocess.Popen(
         [sys.executable, "-m", "emanet.cli", "serve", "--port", str(port), "--workers", "1"],
@@ -47,7 +49,6 @@ def live_server(runtime: Runtime) -> Iterator[str]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-    base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
         while True:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Index, Integer, LargeBinary, String, Uuid
+from sqlalchemy import JSON, BigInteger, Index, Integer, LargeBinary, String, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vault.orm import Base, UTCDateTime
@@ -22,6 +22,13 @@ class AccessEvent(Base):
     __table_args__ = (
         Index("ix_access_events_customer_seq", "customer_id", "seq"),
         Index("ix_access_events_agreement_seq", "agreement_id", "seq"),
+        # The sealer looks for what it has not chained yet; keep that lookup small.
+        Index(
+            "ix_access_events_unsealed",
+            "seq",
+            postgresql_where=text("entry_hash IS NULL"),
+            sqlite_where=text("entry_hash IS NULL"),
+        ),
     )
 
     seq: Mapped[int] = mapped_column(Sequence, primary_key=True, autoincrement=True)
