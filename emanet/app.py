@@ -63,7 +63,7 @@ def create_app(config: Mapping[str, Any] | None = None, settings: Settings | Non
 
 def register_blueprints(app: Flask) -> None:
     """Mount every area of the app; the machine-to-machine endpoints skip CSRF."""
-    from broker.api.views import blueprint as api
+    from broker.api.blueprint import api_blueprint
     from broker.oauth.consent_origins import return_origins
     from broker.oauth.views import blueprint as oauth
     from broker.oauth.views import introspect, revoke, token
@@ -73,6 +73,7 @@ def register_blueprints(app: Flask) -> None:
     from vault.consent_views import blueprint as vault_consent
     from vault.views import blueprint as vault_home
 
+    api = api_blueprint()
     csrf = CSRFProtect(app)
     for blueprint in (vault_home, vault_auth, vault_consent, vault_connections, oauth, api):
         app.register_blueprint(blueprint)

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, JsonValue
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
+
+from schemas.agreements import FieldRequest
+from schemas.durations import Duration
+from schemas.text_types import short_text
 
 
 class _Out(BaseModel):
@@ -26,3 +30,108 @@ class ProfileOut(_Out):
     agreement_id: str
     purpose: str
     fields: dict[str, FieldOut]
+
+
+class FieldGrantOut(_Out):
+    """A field and the access mode asked for or granted."""
+
+    key: str
+    mode: str
+
+
+class AgreementEventOut(_Out):
+    """One step in an agreement's history, as the business sees it."""
+
+    kind: str
+    actor: str
+    at: datetime
+    version: int
+    status: str
+
+
+class AgreementOut(_Out):
+    """An agreement between this business and one customer."""
+
+    id: str
+    customer: str | None
+    status: str
+    version: int
+    restricted: bool
+    purpose: str
+    purpose_description: str
+    legal_basis: str
+    requested_fields: list[FieldGrantOut]
+    granted_fields: list[FieldGrantOut]
+    duration: str
+    retention: str
+    frequency: str
+    valid_from: datetime | None
+    valid_until: datetime | None
+    supersedes: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ReceiptOut(_Out):
+    """A signed consent receipt (compact JWS; verify it with /.well-known/jwks.json)."""
+
+    id: str
+    kind: str
+    jws: str
+    issued_at: datetime
+
+
+class AgreementDetailOut(AgreementOut):
+    """An agreement with its full history and receipts."""
+
+    history: list[AgreementEventOut]
+    receipts: list[ReceiptOut]
+
+
+class AgreementPage(_Out):
+    """One page of agreements; pass `next_cursor` back as `cursor` for the next."""
+
+    items: list[AgreementOut]
+    next_cursor: str | None
+
+
+class ProfilePage(_Out):
+    """One page of granted profiles for a bulk sync."""
+
+    items: list[ProfileOut]
+    next_cursor: str | None
+
+
+class InteractionOut(_Out):
+    """An interaction this business logged in the customer's vault."""
+
+    id: str
+    kind: str
+    occurred_at: datetime
+    summary: str | None
+    details: str | None
+    amount: str | None
+    currency: str | None
+
+
+class InteractionList(_Out):
+    """This business's interactions with one customer, newest first."""
+
+    items: list[InteractionOut]
+
+
+class AmendmentIn(BaseModel):
+    """More fields or a longer term for a connected customer; it waits in their inbox."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    fields: list[FieldRequest] = Field(default_factory=list, max_length=40)
+    duration: Duration | None = None
+    purpose_description: short_text(500) | None = None
+
+
+class Created(_Out):
+    """Where to find what was just created."""
+
+    id: str
+    status: str
