@@ -2,6 +2,7 @@
 
 from broker.businesses.models import Business, OAuthClient, PairwiseSubject, StaffUser
 from broker.oauth.models import AuthorizationCode, OAuthToken, PendingAuthorization
+from broker.webhooks.models import WebhookDelivery, WebhookEndpoint
 from vault.access_log.models import AccessEvent, ChainHead
 from vault.accounts.models import Customer
 from vault.agreements.models import Agreement, AgreementEvent
@@ -32,5 +33,7 @@ __all__ = [
     "ProfileField",
     "ProfileFieldVersion",
     "StaffUser",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "metadata",
 ]

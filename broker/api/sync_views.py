@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
-
 from flask import Response, request
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from broker.api.auth import authenticate_bearer
 from broker.api.blueprint import api_vault, blueprint, json_response, parse_uuid
@@ -16,8 +13,7 @@ from broker.gate import AccessDenied, read_profile
 from schemas.agreements import AgreementStatus
 from schemas.api import FieldOut, ProfileOut, ProfilePage
 from vault.agreements.models import Agreement
-from vault.profile.models import ProfileField
-from vault.unit_of_work import UnitOfWork
+from vault.profile.metadata import changed_since
 
 SYNC_DEFAULT_LIMIT = 100
 
@@ -49,7 +45,8 @@ def sync_profiles() -> Response:
         rows = uow.session.execute(query.order_by(Agreement.id).limit(limit + 1)).all()
         ids = [row.id for row in rows]
         caller = bearer.caller
-        changed = _changed_since(uow, [row.customer_id for row in rows[:limit]], since)
+        customers = [row.customer_id for row in rows[:limit]]
+        changed = set(customers) if since is None else changed_since(uow, customers, since)
     items: list[ProfileOut] = []
     for agreement_id, customer_id in rows[:limit]:
         if customer_id not in changed:
@@ -73,22 +70,3 @@ def sync_profiles() -> Response:
         )
     next_cursor = encode_cursor(str(ids[limit - 1])) if len(ids) > limit else None
     return json_response(ProfilePage(items=items, next_cursor=next_cursor))
-
-
-def _changed_since(
-    uow: UnitOfWork, customers: list[uuid.UUID], since: datetime | None
-) -> set[uuid.UUID]:
-    # Only timestamps are read here, so nothing is decrypted (or logged) for customers whose
-    # profile has not changed since the client's last sync.
-    if since is None:
-        return set(customers)
-    latest = uow.session.execute(
-        select(ProfileField.customer_id, func.max(ProfileField.updated_at))
-        .where(ProfileField.customer_id.in_(customers))
-        .group_by(ProfileField.customer_id)
-    ).all()
-    return {customer for customer, at in latest if at is not None and _aware(at) > since}
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -96,8 +96,15 @@ def test_after_emanet_customer_erase_an_older_copy_no_longer_decrypts_the_custom
 
 
 # Rows that name the customer only by a random id and hold nothing they told us: the access
-# log (it must stay whole to be verifiable), agreements and the business's pairwise id.
-PSEUDONYMOUS_STUBS = {"customers", "access_events", "agreements", "pairwise_subjects"}
+# log (it must stay whole to be verifiable), agreements, the business's pairwise id, and spent
+# authorization codes (five minutes of life, useless once the agreements are ended).
+PSEUDONYMOUS_STUBS = {
+    "customers",
+    "access_events",
+    "agreements",
+    "pairwise_subjects",
+    "oauth_authorization_codes",
+}
 
 
 def test_the_live_database_keeps_only_a_pseudonymous_stub(vault: Vault) -> None:
@@ -122,7 +129,7 @@ def test_the_live_database_keeps_only_a_pseudonymous_stub(vault: Vault) -> None:
         binary_or_text = {
             c.name
             for c in metadata.tables[name].columns
-            if c.type.python_type in (bytes,) and c.name not in ("entry_hash",)
+            if c.type.python_type in (bytes,) and c.name not in ("entry_hash", "code_hash")
         }
         assert binary_or_text == set(), f"{name} could hold ciphertext: {binary_or_text}"
 

@@ -1,0 +1,1 @@
+"""Webhook delivery: the broker's worker turns the vault's outbox into signed HTTP calls."""
