@@ -11,6 +11,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from emanet import bootstrap
 from emanet.i18n import init_i18n
+from emanet.rate_limits import init_rate_limits
 from emanet.settings import Settings, load_settings
 from vault.web_session import content_security_policy
 
@@ -82,6 +83,7 @@ def register_blueprints(app: Flask) -> None:
         csrf.exempt(view)
     authorization_server.init_app(app)
     app.config["EMANET_CONSENT_RETURN_ORIGINS"] = return_origins
+    init_rate_limits(app)
 
 
 def runtime_of(app: Flask) -> bootstrap.Runtime:
