@@ -65,6 +65,7 @@ def create_app(config: Mapping[str, Any] | None = None, settings: Settings | Non
 def register_blueprints(app: Flask) -> None:
     """Mount every area of the app; the machine-to-machine endpoints skip CSRF."""
     from broker.api.blueprint import api_blueprint
+    from broker.invites.views import blueprint as invites
     from broker.oauth.consent_origins import return_origins
     from broker.oauth.views import blueprint as oauth
     from broker.oauth.views import introspect, revoke, token
@@ -76,7 +77,15 @@ def register_blueprints(app: Flask) -> None:
 
     api = api_blueprint()
     csrf = CSRFProtect(app)
-    for blueprint in (vault_home, vault_auth, vault_consent, vault_connections, oauth, api):
+    for blueprint in (
+        vault_home,
+        vault_auth,
+        vault_consent,
+        vault_connections,
+        oauth,
+        invites,
+        api,
+    ):
         app.register_blueprint(blueprint)
     csrf.exempt(api)
     for view in (token, revoke, introspect):

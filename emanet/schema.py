@@ -1,6 +1,7 @@
 """Every mapped table, imported in one place so Alembic and tests see the whole schema."""
 
 from broker.businesses.models import Business, OAuthClient, PairwiseSubject, StaffUser
+from broker.invites.models import Invite
 from broker.oauth.models import AuthorizationCode, OAuthToken, PendingAuthorization
 from broker.webhooks.models import WebhookDelivery, WebhookEndpoint
 from vault.access_log.models import AccessEvent, ChainHead
@@ -24,6 +25,7 @@ __all__ = [
     "Customer",
     "CustomerKey",
     "Interaction",
+    "Invite",
     "KekRecord",
     "OAuthClient",
     "OAuthToken",

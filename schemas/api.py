@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
-from schemas.agreements import FieldRequest
+from schemas.agreements import AgreementTerms, FieldRequest
 from schemas.durations import Duration
 from schemas.text_types import short_text
 
@@ -135,3 +135,23 @@ class Created(_Out):
 
     id: str
     status: str
+
+
+class InviteIn(BaseModel):
+    """An invite to hand out at the counter: the request it makes, and how long it works."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    label: short_text(200)
+    terms: AgreementTerms
+    valid_for: Duration | None = None
+
+
+class InviteOut(_Out):
+    """A created invite: the link, and its QR code to print."""
+
+    code: str
+    url: str
+    qr_svg: str
+    qr_png: str
+    expires_at: datetime | None

@@ -116,6 +116,7 @@ ROUTE_MODULES = (
     "broker.api.customer_views",
     "broker.api.agreement_views",
     "broker.api.sync_views",
+    "broker.api.invite_views",
     "broker.api.openapi",
 )
 

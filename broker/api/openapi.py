@@ -16,6 +16,8 @@ from schemas.api import (
     AmendmentIn,
     Created,
     InteractionList,
+    InviteIn,
+    InviteOut,
     ProfileOut,
     ProfilePage,
 )
@@ -105,6 +107,14 @@ OPERATIONS = (
         "/agreements/{agreement_id}",
         "Read one agreement with its history",
         AgreementDetailOut,
+    ),
+    Operation(
+        "post",
+        "/invites",
+        "Create an invite link and QR code for the counter",
+        InviteOut,
+        201,
+        InviteIn,
     ),
     Operation(
         "get",
