@@ -68,6 +68,7 @@ def serve(host: str, port: int, workers: int) -> None:
 def demo(ctx: click.Context, host: str, port: int, workers: int, no_serve: bool) -> None:
     """Initialise the instance, load demo data and serve it."""
     from emanet.cli import init
+    from emanet.demo_broker import seed_broker_demo
     from emanet.demo_data import DEMO_PASSWORD, seed_demo
 
     os.environ.setdefault("EMANET_MODE", "demo")
@@ -76,10 +77,13 @@ def demo(ctx: click.Context, host: str, port: int, workers: int, no_serve: bool)
     runtime = bootstrap.build_runtime(ctx.obj)
     try:
         created = seed_demo(runtime.vault, progress=_progress)
+        businesses = seed_broker_demo(runtime.vault, ctx.obj.instance_dir, DEMO_PASSWORD)
     finally:
         runtime.close()
     click.echo(
-        f"Demo data: {created} new customers (password for each: {DEMO_PASSWORD})."
+        f"Demo data: {created} new customers and {businesses} businesses "
+        f"(password for every demo account: {DEMO_PASSWORD}). OAuth client credentials: "
+        f"{ctx.obj.instance_dir / 'demo-credentials.json'}"
         if created
         else "Demo data already loaded."
     )

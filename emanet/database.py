@@ -2,12 +2,49 @@
 
 from __future__ import annotations
 
+import threading
+from collections import deque
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+
+class WriterQueue:
+    """First come, first served admission of writers to SQLite's single write lock.
+
+    SQLite's busy handler polls, so under a steady stream of writers a waiting one can lose
+    every race; a revocation must not wait behind reads that began after it (invariant 5).
+    """
+
+    def __init__(self, timeout: float = SQLITE_BUSY_TIMEOUT_MS / 1000) -> None:
+        self._turns: deque[object] = deque()
+        self._held = False
+        self._changed = threading.Condition()
+        self._timeout = timeout
+
+    def acquire(self) -> None:
+        """Wait for this writer's turn."""
+        ticket = object()
+        with self._changed:
+            self._turns.append(ticket)
+            admitted = self._changed.wait_for(
+                lambda: not self._held and self._turns[0] is ticket, timeout=self._timeout
+            )
+            if not admitted:
+                self._turns.remove(ticket)
+                self._changed.notify_all()
+                raise TimeoutError("the database stayed busy; try again")
+            self._turns.popleft()
+            self._held = True
+
+    def release(self) -> None:
+        """Let the next writer in."""
+        with self._changed:
+            self._held = False
+            self._changed.notify_all()
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -23,10 +60,35 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
+    writers = WriterQueue()
+
     @event.listens_for(engine, "begin")
     def on_begin(connection: Any) -> None:
         begin = connection.get_execution_options().get("emanet_sqlite_begin", "BEGIN")
-        connection.exec_driver_sql(begin)
+        if begin != "BEGIN":
+            writers.acquire()
+            connection.info["emanet_writer"] = True
+        try:
+            connection.exec_driver_sql(begin)
+        except BaseException:
+            _leave(connection.info)
+            raise
+
+    def _leave(info: dict[str, Any]) -> None:
+        if info.pop("emanet_writer", False):
+            writers.release()
+
+    @event.listens_for(engine, "commit")
+    def on_commit(connection: Any) -> None:
+        _leave(connection.info)
+
+    @event.listens_for(engine, "rollback")
+    def on_rollback(connection: Any) -> None:
+        _leave(connection.info)
+
+    @event.listens_for(engine, "reset")
+    def on_reset(_dbapi_connection: Any, record: Any, _state: Any) -> None:
+        _leave(record.info)
 
 
 def make_engine(url: str, **options: Any) -> Engine:

@@ -12,6 +12,7 @@ from vault.keys.models import CustomerKey, KekRecord
 from vault.orm import Base
 from vault.outbox.models import OutboxEvent
 from vault.profile.models import ProfileField, ProfileFieldVersion
+from vault.receipts.models import ConsentReceipt
 
 metadata = Base.metadata
 
@@ -22,6 +23,7 @@ __all__ = [
     "AuthorizationCode",
     "Business",
     "ChainHead",
+    "ConsentReceipt",
     "Customer",
     "CustomerKey",
     "Interaction",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -33,7 +34,8 @@ def connections() -> str:
         agreements = customer_agreements(uow, customer_id)
         rows = [
             {"agreement": a, "status": current_status(a, uow.now()).value}
-            for a in agreements if a.status != AgreementStatus.REQUESTED
+            for a in agreements
+            if a.status != AgreementStatus.REQUESTED
         ]
     return render_template("vault/connections.html", rows=rows, form=ConfirmForm())
 
@@ -55,14 +57,22 @@ def revoke(agreement_id: uuid.UUID) -> str | Response:
     if form.validate_on_submit():
         try:
             with vault.unit_of_work() as uow:
-                revoke_agreement(uow, agreement_id, customer_id, Context(
-                    actor="customer", ip=request.remote_addr,
-                    user_agent=request.user_agent.string))
+                revoke_agreement(
+                    uow,
+                    agreement_id,
+                    customer_id,
+                    Context(
+                        actor="customer",
+                        ip=request.remote_addr,
+                        user_agent=request.user_agent.string,
+                        language=str(get_locale()),
+                    ),
+                )
         except AgreementError as error:
             flash(str(error))
         else:
-            flash(_("Revoked. %(name)s can no longer read your data.",
-                    name=business["legal_name"]))
+            flash(_("Revoked. %(name)s can no longer read your data.", name=business["legal_name"]))
         return redirect(url_for("vault_connections.connections"), 303)
-    return render_template("vault/revoke.html", form=form, business=business,
-                           agreement_id=agreement_id)
+    return render_template(
+        "vault/revoke.html", form=form, business=business, agreement_id=agreement_id
+    )

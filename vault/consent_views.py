@@ -91,6 +91,7 @@ def consent(agreement_id: uuid.UUID) -> Response:
                         actor="customer",
                         ip=request.remote_addr,
                         user_agent=request.user_agent.string,
+                        language=str(get_locale()),
                     ),
                 )
             return redirect(back, 303)

@@ -171,6 +171,14 @@ def introspect() -> Response:
     return _with_uow("introspection")
 
 
+@blueprint.get("/.well-known/jwks.json")
+def jwks() -> Response:
+    """The public keys that sign consent receipts (RFC 7517 §5)."""
+    response = jsonify(_vault().provider.public_jwks())
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
 @blueprint.get("/.well-known/oauth-authorization-server")
 def metadata() -> Response:
     """Authorization server metadata (RFC 8414 §2)."""

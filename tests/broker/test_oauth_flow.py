@@ -79,9 +79,10 @@ def test_consent_page_lets_its_form_lead_back_to_the_client_only(
     _, credentials = make_business(runtime.vault)
     make_customer(runtime.vault, email="elvin@example.az")
     sign_in(client, "elvin@example.az")
-    step = client.get("/oauth/authorize",
-                      query_string=authorize_params(credentials.client_id, REDIRECT_URI,
-                                                    new_pkce()))
+    step = client.get(
+        "/oauth/authorize",
+        query_string=authorize_params(credentials.client_id, REDIRECT_URI, new_pkce()),
+    )
     page = client.get(step.headers["Location"])
     policy = page.headers["Content-Security-Policy"]
     assert "form-action 'self' https://shop.example;" in policy

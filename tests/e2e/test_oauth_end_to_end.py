@@ -34,10 +34,15 @@ def test_consent_token_profile_then_revocation_ends_everything(
     runtime: Runtime, live_server: str, page: Page
 ) -> None:
     _, app_credentials = make_business(runtime.vault)
-    make_customer(runtime.vault, email="leyla@example.az", profile={
-        "identity.given_name": "Leyla", "contact.email": "leyla@example.az",
-        "contact.phone": "+994 55 765 43 21",
-    })
+    make_customer(
+        runtime.vault,
+        email="leyla@example.az",
+        profile={
+            "identity.given_name": "Leyla",
+            "contact.email": "leyla@example.az",
+            "contact.phone": "+994 55 765 43 21",
+        },
+    )
     oauth = OAuth2Session(app_credentials.client_id, redirect_uri=REDIRECT_URI, pkce="S256")
     authorization_url, state = oauth.authorization_url(
         live_server + "/oauth/authorize", authorization_details=json.dumps(DETAILS)
@@ -61,13 +66,17 @@ def test_consent_token_profile_then_revocation_ends_everything(
     assert returned and f"state={state}" in returned[0]
     assert f"iss={requests.utils.quote(live_server, safe='')}" in returned[0]
 
-    token = oauth.fetch_token(live_server + "/oauth/token", authorization_response=returned[0],
-                              client_secret=app_credentials.client_secret)
+    token = oauth.fetch_token(
+        live_server + "/oauth/token",
+        authorization_response=returned[0],
+        client_secret=app_credentials.client_secret,
+    )
     profile_url = f"{live_server}/api/v1/customers/{token['customer']}/profile"
     profile = oauth.get(profile_url)
     assert profile.status_code == 200
     assert {k: v["value"] for k, v in profile.json()["fields"].items()} == {
-        "identity.given_name": "Leyla", "contact.email": "leyla@example.az",
+        "identity.given_name": "Leyla",
+        "contact.email": "leyla@example.az",
     }
 
     page.goto(live_server + "/connections")
@@ -80,10 +89,15 @@ def test_consent_token_profile_then_revocation_ends_everything(
     assert after.status_code in (401, 403)
     assert after.headers["Content-Type"] == "application/problem+json"
     with pytest.raises(OAuth2Error):
-        oauth.refresh_token(live_server + "/oauth/token", client_id=app_credentials.client_id,
-                            client_secret=app_credentials.client_secret)
+        oauth.refresh_token(
+            live_server + "/oauth/token",
+            client_id=app_credentials.client_id,
+            client_secret=app_credentials.client_secret,
+        )
     introspection = requests.post(
-        live_server + "/oauth/introspect", data={"token": token["access_token"]},
-        auth=(app_credentials.client_id, app_credentials.client_secret), timeout=10,
+        live_server + "/oauth/introspect",
+        data={"token": token["access_token"]},
+        auth=(app_credentials.client_id, app_credentials.client_secret),
+        timeout=10,
     )
     assert introspection.json() == {"active": False}

@@ -2,15 +2,15 @@
 
 `request_agreement` is a step the broker composes into its own transaction; the customer's
 decisions (`decide_request`, `revoke_agreement`, `narrow_agreement`, `restrict_agreement`,
-`resume_agreement`) are use cases and commit.
+`resume_agreement`) are use cases and commit. A decision, a revocation and a narrowing each
+commit together with their signed consent receipt, or not at all.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -24,7 +24,9 @@ from schemas.agreements import (
 )
 from schemas.durations import CalendarDuration
 from vault.agreements.models import Agreement, AgreementEvent
+from vault.agreements.status import current_status
 from vault.outbox.services import emit
+from vault.receipts.services import issue_receipt
 from vault.unit_of_work import UnitOfWork
 
 ENDED = {
@@ -42,6 +44,7 @@ class Context:
     actor: str
     ip: str | None = None
     user_agent: str | None = None
+    language: str = "en"  # the language the customer decided in (stated on the receipt)
 
 
 class AgreementError(Exception):
@@ -54,11 +57,6 @@ class AgreementNotFoundError(AgreementError, LookupError):
 
 class GrantError(AgreementError, ValueError):
     """The grant names a field or mode that was not requested."""
-
-
-# Called after a customer's decision is recorded, in the same transaction (receipts).
-DecisionListener = Callable[[UnitOfWork, Agreement, AgreementEvent], None]
-decision_listeners: list[DecisionListener] = []
 
 
 def state_of(agreement: Agreement) -> dict[str, Any]:
@@ -114,14 +112,6 @@ def _notify(uow: UnitOfWork, agreement: Agreement, event_type: str) -> None:
     )
 
 
-def current_status(agreement: Agreement, now: datetime) -> AgreementStatus:
-    """Return the status as of `now`: an active agreement past its term is expired."""
-    status = AgreementStatus(agreement.status)
-    if status is AgreementStatus.ACTIVE and agreement.valid_until and agreement.valid_until <= now:
-        return AgreementStatus.EXPIRED
-    return status
-
-
 def request_agreement(
     uow: UnitOfWork,
     *,
@@ -133,6 +123,14 @@ def request_agreement(
     supersedes: Agreement | None = None,
 ) -> Agreement:
     """Record a pending request (an amendment when it supersedes an active agreement)."""
+    if supersedes is not None:
+        # An amendment waits for the customer of the agreement it replaces, and only that
+        # agreement's business may ask for it; otherwise granting it would end someone else's.
+        if str(supersedes.business_id) != business.business_id:
+            raise AgreementError("An amendment can only replace the same business's agreement.")
+        if customer_id not in (None, supersedes.customer_id):
+            raise AgreementError("An amendment goes to the customer of the agreement it replaces.")
+        customer_id = supersedes.customer_id
     now = uow.now()
     agreement = Agreement(
         id=uuid.uuid4(),
@@ -200,8 +198,7 @@ def decide_request(
         _notify(
             uow, agreement, "agreement.amended" if agreement.supersedes_id else "agreement.granted"
         )
-    for listener in decision_listeners:
-        listener(uow, agreement, event)
+    issue_receipt(uow, agreement, event, language=context.language)
     uow.commit()
     return agreement
 
@@ -210,7 +207,12 @@ def _supersede_previous(uow: UnitOfWork, agreement: Agreement, context: Context)
     if agreement.supersedes_id is None:
         return
     previous = uow.session.get(Agreement, agreement.supersedes_id, with_for_update=True)
-    if previous is not None and previous.status == AgreementStatus.ACTIVE:
+    if (
+        previous is not None
+        and previous.status == AgreementStatus.ACTIVE
+        and (previous.customer_id, previous.business_id)
+        == (agreement.customer_id, agreement.business_id)
+    ):
         previous.status = AgreementStatus.SUPERSEDED.value
         previous.ended_at = uow.now()
         _record(uow, previous, "superseded", context)
@@ -232,8 +234,7 @@ def revoke_agreement(
     agreement.ended_at = uow.now()
     event = _record(uow, agreement, "revoked", context)
     _notify(uow, agreement, "agreement.revoked")
-    for listener in decision_listeners:
-        listener(uow, agreement, event)
+    issue_receipt(uow, agreement, event, language=context.language)
     uow.commit()
     return agreement
 
@@ -254,8 +255,9 @@ def narrow_agreement(
         raise GrantError("Narrowing can only remove fields that are granted now.")
     agreement.granted_fields = {key: mode.value for key, mode in keep.items()}
     agreement.version += 1
-    _record(uow, agreement, "narrowed", context)
+    event = _record(uow, agreement, "narrowed", context)
     _notify(uow, agreement, "agreement.amended")
+    issue_receipt(uow, agreement, event, language=context.language)
     uow.commit()
     return agreement
 

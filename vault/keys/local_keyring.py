@@ -1,4 +1,8 @@
-"""A versioned keyring file kept in the instance folder, outside the database."""
+"""A versioned keyring file kept in the instance folder, outside the database.
+
+It holds the key-encryption keys, the blind-index key and the Ed25519 keys that sign consent
+receipts (`signing_keys`, added to older files on first use).
+"""
 
 from __future__ import annotations
 
@@ -17,8 +21,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from vault.keys import aead
-from vault.keys.provider import KekInfo, KeyringError, UnknownKeyError, UnwrapError, WrappedKey
+from vault.keys.provider import (
+    KekInfo,
+    KeyringError,
+    UnknownKeyError,
+    UnwrapError,
+    WrappedKey,
+    ed25519_public_jwk,
+)
 
 FORMAT = "emanet-keyring/1"
 HOW_TO_RESTORE = (
@@ -46,6 +59,16 @@ def _new_kek_id(now: datetime) -> str:
     return f"kek-{now:%Y%m%d}-{secrets.token_hex(4)}"
 
 
+def _add_signing_key(document: dict[str, Any], now: datetime) -> str:
+    """Add a new Ed25519 key to the document and make it the active signing key."""
+    kid = f"sig-{now:%Y%m%d}-{secrets.token_hex(4)}"
+    # An Ed25519 private key is 32 random bytes (RFC 8032 §5.1.5).
+    entry = {"private_key": _b64(secrets.token_bytes(32)), "created_at": now.isoformat()}
+    document.setdefault("signing_keys", {})[kid] = entry
+    document["active_signing_key"] = kid
+    return kid
+
+
 class LocalKeyring:
     """Key-encryption keys in a JSON file (mode 0600) that is re-read when it changes."""
 
@@ -55,6 +78,7 @@ class LocalKeyring:
         self._stamp: tuple[int, int, int] | None = None
         self._document: dict[str, Any] = {}
         self._keks: dict[str, bytes] = {}
+        self._signing: dict[str, Ed25519PrivateKey] = {}
         self._reload_if_changed()
 
     @classmethod
@@ -70,6 +94,7 @@ class LocalKeyring:
             "keks": {kek_id: {"key": _b64(aead.new_key()), "created_at": now.isoformat()}},
             "blind_index_key": _b64(secrets.token_bytes(32)),
         }
+        _add_signing_key(document, now)
         document["checksum"] = _checksum(document)
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -105,6 +130,10 @@ class LocalKeyring:
         document = self._parse(self.path.read_bytes())
         self._document = document
         self._keks = {kid: _unb64(entry["key"]) for kid, entry in document["keks"].items()}
+        self._signing = {
+            kid: Ed25519PrivateKey.from_private_bytes(_unb64(entry["private_key"]))
+            for kid, entry in document.get("signing_keys", {}).items()
+        }
         self._stamp = stamp
 
     def _parse(self, raw: bytes) -> dict[str, Any]:
@@ -126,6 +155,14 @@ class LocalKeyring:
                     raise ValueError("a key has the wrong length")
             if len(_unb64(document["blind_index_key"])) != 32:
                 raise ValueError("the blind-index key has the wrong length")
+            signing = document.get("signing_keys", {})
+            for entry in signing.values():
+                if len(_unb64(entry["private_key"])) != 32:
+                    raise ValueError("a signing key has the wrong length")
+            if (signing or "active_signing_key" in document) and (
+                document.get("active_signing_key") not in signing
+            ):
+                raise ValueError("the active signing key is not in the file")
         except (KeyError, TypeError, ValueError) as exc:
             raise KeyringError(f"{corrupt} ({exc}). {HOW_TO_RESTORE}") from None
         return document
@@ -184,6 +221,30 @@ class LocalKeyring:
             ]
         return sorted(infos, key=lambda info: (info.created_at, info.kek_id))
 
+    def signing_key(self) -> tuple[str, Ed25519PrivateKey]:
+        """Return the active receipt-signing key and its key id, creating one if none exists."""
+        with self._lock:
+            self._reload_if_changed()
+            kid = self._document.get("active_signing_key")
+            if kid in self._signing:
+                return str(kid), self._signing[kid]
+        # A keyring written before receipts existed: add the key under the writers' lock.
+        with self._exclusive() as document:
+            if document.get("active_signing_key") not in document.get("signing_keys", {}):
+                _add_signing_key(document, datetime.now(UTC))
+        with self._lock:
+            kid = str(self._document["active_signing_key"])
+            return kid, self._signing[kid]
+
+    def public_jwks(self) -> dict[str, Any]:
+        """Return every signing key's public half as an RFC 7517 JWK Set, active key first."""
+        active, _ = self.signing_key()
+        with self._lock:
+            entries = self._document["signing_keys"]
+            kids = sorted(entries, key=lambda kid: (kid != active, entries[kid]["created_at"]))
+            keys = [ed25519_public_jwk(kid, self._signing[kid].public_key()) for kid in kids]
+        return {"keys": keys}
+
     # -- changing --------------------------------------------------------------------------
 
     @contextlib.contextmanager
@@ -197,8 +258,11 @@ class LocalKeyring:
             with self._lock:
                 self._stamp = None
                 self._reload_if_changed()
+                before = _checksum(self._document)
                 document = json.loads(json.dumps(self._document))
             yield document
+            if _checksum(document) == before:
+                return  # nothing changed: leave the file (and every reader's cache) alone
             document["checksum"] = _checksum(document)
             self._replace_file(document)
             with self._lock:
@@ -242,3 +306,8 @@ class LocalKeyring:
             if document["active_kek"] == kek_id:
                 raise KeyringError(f"{kek_id} is the active key and cannot be retired.")
             document["keks"].pop(kek_id, None)
+
+    def rotate_signing_key(self) -> str:
+        """Create a new active signing key and return its id; older keys stay published."""
+        with self._exclusive() as document:
+            return _add_signing_key(document, datetime.now(UTC))

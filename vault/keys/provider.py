@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 
 class KeyringError(Exception):
@@ -36,8 +40,19 @@ class KekInfo:
     active: bool
 
 
+def ed25519_public_jwk(kid: str, public_key: Ed25519PublicKey) -> dict[str, str]:
+    """Return the public JWK of an Ed25519 signing key (RFC 8037 §2, RFC 7517 §4)."""
+    raw = public_key.public_bytes(Encoding.Raw, PublicFormat.Raw)
+    x = base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+    return {"kty": "OKP", "crv": "Ed25519", "x": x, "kid": kid, "use": "sig", "alg": "EdDSA"}
+
+
 class KeyProvider(Protocol):
-    """Holds key-encryption keys outside the database and wraps data keys with them."""
+    """Holds key-encryption keys outside the database and wraps data keys with them.
+
+    It also holds the Ed25519 keys that sign consent receipts; every signing key it still
+    holds is published, so a receipt signed before a rotation keeps verifying.
+    """
 
     @property
     def active_kek_id(self) -> str: ...
@@ -68,4 +83,16 @@ class KeyProvider(Protocol):
 
     def remove_kek(self, kek_id: str) -> None:
         """Destroy a key-encryption key that is no longer active."""
+        ...
+
+    def signing_key(self) -> tuple[str, Ed25519PrivateKey]:
+        """Return the active receipt-signing key and its key id, creating one if none exists."""
+        ...
+
+    def public_jwks(self) -> dict[str, Any]:
+        """Return every signing key's public half as an RFC 7517 JWK Set, active key first."""
+        ...
+
+    def rotate_signing_key(self) -> str:
+        """Create a new active signing key and return its id; older keys stay published."""
         ...

@@ -14,6 +14,7 @@ from schemas.agreements import AgreementStatus
 from schemas.field_catalogue import JsonValue, field_spec, validate_field_value
 from vault.accounts.models import Customer
 from vault.agreements.models import Agreement
+from vault.agreements.status import current_status
 from vault.errors import CustomerNotFoundError
 from vault.keys import aead
 from vault.outbox.services import emit
@@ -123,6 +124,8 @@ def _tell_businesses(uow: UnitOfWork, customer_id: uuid.UUID, changed: set[str])
         )
     )
     for agreement in agreements:
+        if current_status(agreement, uow.now()) is not AgreementStatus.ACTIVE:
+            continue  # past its term: it has ended, whether or not the expiry was recorded
         seen = sorted(changed & set(agreement.granted_fields))
         if seen:
             emit(

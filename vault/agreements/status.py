@@ -1,0 +1,16 @@
+"""An agreement's status at a given moment: expiry is decided at read time, never by a job."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from schemas.agreements import AgreementStatus
+from vault.agreements.models import Agreement
+
+
+def current_status(agreement: Agreement, now: datetime) -> AgreementStatus:
+    """Return the status as of `now`: an active agreement past its term is expired."""
+    status = AgreementStatus(agreement.status)
+    if status is AgreementStatus.ACTIVE and agreement.valid_until and agreement.valid_until <= now:
+        return AgreementStatus.EXPIRED
+    return status

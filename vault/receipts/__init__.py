@@ -1,0 +1,1 @@
+"""Signed consent receipts: one per customer decision on an agreement (DESIGN: Receipt)."""
