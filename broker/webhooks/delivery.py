@@ -24,6 +24,7 @@ from sqlalchemy import select
 from broker.webhooks.models import DELIVERED, FAILED, PENDING, WebhookDelivery, WebhookEndpoint
 from broker.webhooks.services import fan_out
 from broker.webhooks.signing import event_body, open_secret, signed_headers
+from vault.access_log.chain import seal_pending
 from vault.keys.aead import DecryptionError
 from vault.outbox.models import OutboxEvent
 from vault.unit_of_work import Vault
@@ -220,10 +221,11 @@ def deliver_due(
 
 
 def run_worker(vault: Vault, *, once: bool, interval: float, stop_event: threading.Event) -> None:
-    """Fan the outbox out and deliver, every `interval` seconds until stopped."""
-    log.info("webhook worker started")
+    """Seal the access log, fan the outbox out and deliver, every `interval` seconds."""
+    log.info("worker started")
     while not stop_event.is_set():
         try:
+            sealed = seal_pending(vault)
             with vault.unit_of_work() as uow:
                 fanned = fan_out(uow)
             report = deliver_due(vault, stop_event=stop_event)
@@ -233,6 +235,8 @@ def run_worker(vault: Vault, *, once: bool, interval: float, stop_event: threadi
             # A database or network hiccup must not end the worker; the next pass retries.
             log.exception("webhook pass failed; trying again in %.1f s", interval)
         else:
+            if sealed:
+                log.info("access log: %d events sealed", sealed)
             if fanned or report.attempted:
                 log.info(
                     "webhooks: %d new, %d delivered, %d to retry, %d failed",
@@ -243,4 +247,4 @@ def run_worker(vault: Vault, *, once: bool, interval: float, stop_event: threadi
                 )
         if once or stop_event.wait(interval):
             break
-    log.info("webhook worker stopped")
+    log.info("worker stopped")
