@@ -18,6 +18,7 @@ from broker.pairwise import subject_for
 from schemas.agreements import INTERACTIONS, AccessMode, AgreementStatus
 from schemas.interactions import InteractionEntry
 from vault.access_log.services import LogEntry, append_event
+from vault.agreements.locks import own_agreement, share_agreement
 from vault.agreements.models import Agreement
 from vault.agreements.services import current_status, record_expiry_if_due
 from vault.interactions.services import InteractionRecord, list_interactions, record_interaction
@@ -67,11 +68,10 @@ def _authorise(
     kind: str,
     wanted: Mapping[str, set[str]],
 ) -> Agreement:
-    # FOR SHARE: a revocation (FOR UPDATE) waits for reads in flight, and reads that start
-    # after it see it. SQLite serialises writers, and every gate call writes the log.
-    agreement = uow.session.scalar(
-        select(Agreement).where(Agreement.id == agreement_id).with_for_update(read=True)
-    )
+    # A shared hold on the agreement: a change of state waits for the reads in flight, and
+    # reads that start after it was asked for wait for it, then see it (vault.agreements.locks).
+    share_agreement(uow, agreement_id)
+    agreement = uow.session.scalar(select(Agreement).where(Agreement.id == agreement_id))
     entry = LogEntry(
         kind=kind,
         actor=caller.actor,
@@ -90,8 +90,11 @@ def _authorise(
     )
     status = current_status(agreement, uow.now())
     if status is not AgreementStatus.ACTIVE:
-        record_expiry_if_due(uow, agreement)
-        raise _deny(uow, entry, status.value, f"The agreement is {status.value}.")
+        noticed_expiry = agreement.status == AgreementStatus.ACTIVE
+        denial = _deny(uow, entry, status.value, f"The agreement is {status.value}.")
+        if noticed_expiry:
+            _write_down_expiry(uow, agreement_id)
+        raise denial
     if agreement.restricted:
         raise _deny(uow, entry, "restricted", "The customer has paused this agreement.")
     missing = sorted(
@@ -102,6 +105,19 @@ def _authorise(
             uow, entry, "not_granted", "The agreement does not grant: " + ", ".join(missing) + "."
         )
     return agreement
+
+
+def _write_down_expiry(uow: UnitOfWork, agreement_id: uuid.UUID) -> None:
+    # After the denial has committed (and let go of the shared hold): taking the agreement
+    # alone while holding it shared would deadlock two readers that noticed at once.
+    own_agreement(uow, agreement_id)
+    agreement = uow.session.scalar(
+        select(Agreement)
+        .where(Agreement.id == agreement_id)
+        .execution_options(populate_existing=True)
+    )
+    if agreement is not None and record_expiry_if_due(uow, agreement):
+        uow.commit()
 
 
 def _allowed(

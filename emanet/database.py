@@ -94,12 +94,18 @@ def _configure_sqlite(engine: Engine) -> None:
 def make_engine(url: str, **options: Any) -> Engine:
     """Create an engine for the URL, with the pragmas and pool settings Emanet relies on."""
     if url.startswith("sqlite"):
+        # Connections to a file are cheap; capping them would make threads race for the pool
+        # and undo the first-come order that WriterQueue gives writers.
+        options.setdefault("pool_size", 8)
+        options.setdefault("max_overflow", -1)
         engine = create_engine(url, connect_args={"check_same_thread": False}, **options)
         _configure_sqlite(engine)
         return engine
     options.setdefault("pool_pre_ping", True)
-    options.setdefault("pool_size", 10)
-    options.setdefault("max_overflow", 20)
+    # Few idle connections, a generous overflow: a thread that must wait for a connection
+    # can lose every race for it, and a revocation must not wait (invariant 5).
+    options.setdefault("pool_size", 5)
+    options.setdefault("max_overflow", 45)
     return create_engine(url, **options)
 
 

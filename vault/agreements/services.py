@@ -23,6 +23,7 @@ from schemas.agreements import (
     narrowed,
 )
 from schemas.durations import CalendarDuration
+from vault.agreements.locks import own_agreement
 from vault.agreements.models import Agreement, AgreementEvent
 from vault.agreements.status import current_status
 from vault.outbox.services import emit
@@ -157,6 +158,8 @@ def customer_agreement(
     uow: UnitOfWork, agreement_id: uuid.UUID, customer_id: uuid.UUID, *, lock: bool = True
 ) -> Agreement:
     """Load an agreement of this customer (claiming an unclaimed request), locked for change."""
+    if lock:
+        own_agreement(uow, agreement_id)
     query = select(Agreement).where(Agreement.id == agreement_id)
     agreement = uow.session.scalar(query.with_for_update() if lock else query)
     if agreement is None or agreement.customer_id not in (None, customer_id):
@@ -206,6 +209,7 @@ def decide_request(
 def _supersede_previous(uow: UnitOfWork, agreement: Agreement, context: Context) -> None:
     if agreement.supersedes_id is None:
         return
+    own_agreement(uow, agreement.supersedes_id)
     previous = uow.session.get(Agreement, agreement.supersedes_id, with_for_update=True)
     if (
         previous is not None
