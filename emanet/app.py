@@ -13,6 +13,7 @@ from emanet import bootstrap
 from emanet.i18n import init_i18n
 from emanet.rate_limits import init_rate_limits
 from emanet.settings import Settings, load_settings
+from vault.navigation import init_navigation
 from vault.web_session import content_security_policy
 
 SECURITY_HEADERS = {
@@ -70,22 +71,11 @@ def register_blueprints(app: Flask) -> None:
     from broker.oauth.views import blueprint as oauth
     from broker.oauth.views import introspect, revoke, token
     from broker.oauth.views import server as authorization_server
-    from vault.auth_views import blueprint as vault_auth
-    from vault.connections_views import blueprint as vault_connections
-    from vault.consent_views import blueprint as vault_consent
-    from vault.views import blueprint as vault_home
+    from vault.web_routes import vault_blueprints
 
     api = api_blueprint()
     csrf = CSRFProtect(app)
-    for blueprint in (
-        vault_home,
-        vault_auth,
-        vault_consent,
-        vault_connections,
-        oauth,
-        invites,
-        api,
-    ):
+    for blueprint in (*vault_blueprints(), oauth, invites, api):
         app.register_blueprint(blueprint)
     csrf.exempt(api)
     for view in (token, revoke, introspect):
@@ -93,6 +83,7 @@ def register_blueprints(app: Flask) -> None:
     authorization_server.init_app(app)
     app.config["EMANET_CONSENT_RETURN_ORIGINS"] = return_origins
     init_rate_limits(app)
+    init_navigation(app)
 
 
 def runtime_of(app: Flask) -> bootstrap.Runtime:
