@@ -21,6 +21,7 @@ from vault.accounts.services import EmailTakenError, create_customer
 from vault.erasure import erase_and_shred
 from vault.errors import CustomerNotFoundError
 from vault.export import export_vault
+from vault.export_zip import VaultZip
 from vault.keys.local_keyring import LocalKeyring
 from vault.keys.provider import KeyringError
 from vault.keys.rotation import KekUsage, key_status, register_active_kek, rotate_kek
@@ -241,10 +242,30 @@ def customer_create(
 @customer.command("export")
 @click.argument("customer_id")
 @click.option("--output", type=click.Path(dir_okay=False, writable=True), help="Write to a file.")
+@click.option("--zip", "as_zip", is_flag=True, help="Write the ZIP the web vault offers.")
 @click.pass_context
-def customer_export(ctx: click.Context, customer_id: str, output: str | None) -> None:
-    """Print everything the customer's vault holds, as JSON."""
+def customer_export(ctx: click.Context, customer_id: str, output: str | None, as_zip: bool) -> None:
+    """Print everything the customer's vault holds, as JSON (or write it as a ZIP)."""
     cid = parse_customer_id(customer_id)
+    if as_zip:
+        if not output:
+            raise click.UsageError("--zip writes a file: add --output FILE.zip")
+        with opened(ctx) as runtime:
+            try:
+                archive = VaultZip(
+                    runtime.vault,
+                    cid,
+                    readme=(
+                        f"Emanet vault export of customer {cid}, written by `emanet customer "
+                        "export --zip`. vault.json holds everything; each CSV holds one table.\n"
+                    ),
+                )
+            except CustomerNotFoundError as exc:
+                raise click.ClickException(str(exc)) from None
+            with open(output, "wb") as handle:
+                for piece in archive:
+                    handle.write(piece)
+        return
     with opened(ctx) as runtime, runtime.vault.unit_of_work(write=False) as uow:
         try:
             document = export_vault(uow, cid).model_dump_json(indent=2)

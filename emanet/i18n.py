@@ -1,11 +1,11 @@
-"""Languages: English, Azerbaijani and Turkish, chosen by ?lang=, cookie or the browser."""
+"""Languages: English, Azerbaijani and Turkish, chosen by ?lang=, cookie, account or browser."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from urllib.parse import urlencode
 
-from flask import Flask, request
+from flask import Flask, Response, g, request
 from flask_babel import Babel, get_locale
 
 LANGUAGES = ("en", "az", "tr")
@@ -14,10 +14,15 @@ TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
 
 
 def select_locale() -> str:
-    """Pick the page language: explicit choice first, then the browser's preference."""
-    chosen = request.args.get("lang") or request.cookies.get("lang")
-    if chosen in LANGUAGES:
-        return chosen
+    """Pick the page language: ?lang=, the `lang` cookie, the account's saved language
+    (`g.customer_locale`, set for a signed-in customer), then the browser's preference."""
+    for chosen in (
+        request.args.get("lang"),
+        request.cookies.get("lang"),
+        g.get("customer_locale"),
+    ):
+        if chosen in LANGUAGES:
+            return str(chosen)
     return request.accept_languages.best_match(LANGUAGES) or "en"
 
 
@@ -35,3 +40,13 @@ def init_i18n(app: Flask) -> None:
     app.jinja_env.globals.update(
         LANGUAGE_NAMES=LANGUAGE_NAMES, get_locale=get_locale, language_url=language_url
     )
+
+    @app.after_request
+    def remember_language(response: Response) -> Response:
+        # A language picked on any page stays picked on the next one.
+        chosen = request.args.get("lang")
+        if chosen in LANGUAGES and request.cookies.get("lang") != chosen:
+            response.set_cookie(
+                "lang", chosen, max_age=365 * 24 * 3600, secure=True, httponly=True, samesite="Lax"
+            )
+        return response

@@ -8,6 +8,7 @@ from flask import (
     Blueprint,
     abort,
     current_app,
+    flash,
     make_response,
     redirect,
     render_template,
@@ -18,10 +19,11 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from schemas.agreements import INTERACTIONS, AccessMode, AgreementStatus, AgreementTerms
-from schemas.field_catalogue import FIELD_CATALOGUE, Sensitivity
+from schemas.agreements import AgreementStatus, AgreementTerms
+from vault.agreement_words import business_view, decision_words, terms_view
 from vault.agreements.services import AgreementError, Context, customer_agreement, decide_request
-from vault.forms import ConsentForm
+from vault.connection_forms import DecisionForm
+from vault.connection_screens import changes_of
 from vault.web_session import (
     content_security_policy,
     current_customer,
@@ -33,27 +35,6 @@ from vault.web_session import (
 blueprint = Blueprint("vault_consent", __name__, template_folder="templates")
 
 
-def _field_rows(terms: AgreementTerms, locale: str) -> list[dict[str, object]]:
-    rows = []
-    for requested in terms.fields:
-        if requested.key == INTERACTIONS:
-            label = _("Your interactions with this business")
-            sensitive = False
-        else:
-            spec = FIELD_CATALOGUE[requested.key]
-            label = spec.label(locale)
-            sensitive = spec.sensitivity is Sensitivity.HIGH
-        rows.append(
-            {
-                "key": requested.key,
-                "label": label,
-                "mode": requested.mode.value,
-                "sensitive": sensitive,
-            }
-        )
-    return rows
-
-
 @blueprint.route("/consent/<uuid:agreement_id>", methods=["GET", "POST"])
 @customer_required
 def consent(agreement_id: uuid.UUID) -> Response:
@@ -61,47 +42,60 @@ def consent(agreement_id: uuid.UUID) -> Response:
     customer_id = current_customer()
     assert customer_id is not None
     vault = current_vault()
-    form = ConsentForm(next=request.args.get("next", ""))
+    form = DecisionForm(next=request.args.get("next", ""))
     with vault.unit_of_work(write=False) as uow:
         try:
             agreement = customer_agreement(uow, agreement_id, customer_id, lock=False)
         except AgreementError:
             abort(404)
         terms = AgreementTerms.model_validate(agreement.terms)
-        business = dict(agreement.business)
+        business = business_view(agreement.business)
         status = agreement.status
-    back = safe_next(form.next.data, url_for("vault.index"))
+        changes = changes_of(uow, agreement)
+        is_amendment = agreement.supersedes_id is not None
+    # Without a return address the answer is shown where its receipt is: the connection page.
+    given_next = form.next.data
+    back = safe_next(given_next, url_for("vault_connections.connection", agreement_id=agreement_id))
     if status != AgreementStatus.REQUESTED:
         return redirect(back, 303)
     error = None
+    modes = terms.field_modes()
+    ticked = set(modes)
     if form.validate_on_submit():
-        ticked = set(request.form.getlist("fields"))
-        modes = terms.field_modes()
-        granted = {key: modes[key] for key in ticked if key in modes}
+        ticked = set(request.form.getlist("fields")) & set(modes)
+        granted = {key: modes[key] for key in ticked}
         if form.grant.data and not granted:
             error = _("Tick at least one field to share, or choose Decline.")
         else:
-            with vault.unit_of_work() as uow:
-                decide_request(
-                    uow,
-                    agreement_id,
-                    customer_id,
-                    None if form.decline.data else {k: AccessMode(m) for k, m in granted.items()},
-                    Context(
-                        actor="customer",
-                        ip=request.remote_addr,
-                        user_agent=request.user_agent.string,
-                        language=str(get_locale()),
-                    ),
-                )
+            try:
+                with vault.unit_of_work() as uow:
+                    decide_request(
+                        uow,
+                        agreement_id,
+                        customer_id,
+                        None if form.decline.data else granted,
+                        Context(
+                            actor="customer",
+                            ip=request.remote_addr,
+                            user_agent=request.user_agent.string,
+                            language=str(get_locale()),
+                        ),
+                    )
+            except AgreementError:
+                # Answered meanwhile (another tab): the first answer stands.
+                return redirect(back, 303)
+            if not given_next:
+                flash(decision_words(business.name, 0 if form.decline.data else len(granted)))
             return redirect(back, 303)
     page = make_response(
         render_template(
             "vault/consent.html",
             form=form,
             business=business,
-            terms=terms,
-            fields=_field_rows(terms, str(get_locale())),
+            terms=terms_view(terms),
+            ticked=ticked,
+            changes=changes,
+            is_amendment=is_amendment,
             error=error,
             agreement_id=agreement_id,
         )

@@ -41,6 +41,9 @@ def erase_customer(uow: UnitOfWork, customer_id: uuid.UUID) -> datetime:
     customer.email_index = None
     customer.email_ciphertext = None
     customer.password_hash = None
+    customer.totp_ciphertext = None
+    customer.totp_enabled_at = None
+    customer.totp_last_step = None
     customer.erased_at = now
     for agreement in uow.session.scalars(
         select(Agreement).where(Agreement.customer_id == customer_id).with_for_update()

@@ -16,9 +16,11 @@ from vault.web_session import current_customer, current_vault
 NAV_ENTRIES: list[tuple[str, str]] = [
     ("vault_profile.my_data", "My data"),
     ("vault_requests.inbox", "Requests"),
+    ("vault_notifications.notifications", "Notifications"),
     ("vault_connections.connections", "Connections"),
     ("vault_access_log.access_log", "Access log"),
     ("vault_interactions.timeline", "Interactions"),
+    ("vault_export.export_page", "Export"),
     ("vault_account.account", "Account"),
 ]
 
@@ -41,6 +43,8 @@ def _label(text: str) -> str:
         "Connections": _("Connections"),
         "Access log": _("Access log"),
         "Interactions": _("Interactions"),
+        "Export": _("Export"),
+        "Notifications": _("Notifications"),
         "Account": _("Account"),
     }[text]
 

@@ -12,6 +12,13 @@ VAULT_PAGE_MODULES = [
     "vault.auth_views",
     "vault.consent_views",
     "vault.connections_views",
+    "vault.access_log_views",
+    "vault.interactions_views",
+    "vault.notifications_views",
+    "vault.export_views",
+    "vault.profile_views",
+    "vault.account_views",
+    "vault.requests_views",
 ]
 
 

@@ -62,6 +62,7 @@ FORBIDDEN_MODULES = {
     "vault.keys.dek_cache",
     "vault.keys.local_keyring",
     "vault.export",
+    "vault.export_zip",
     "vault.profile.models",
     "vault.interactions.models",
 }

@@ -107,3 +107,23 @@ def test_a_batch_with_one_bad_value_stores_none_of_it(vault: Vault) -> None:
 def test_writing_for_an_unknown_customer_fails_clearly(vault: Vault) -> None:
     with vault.unit_of_work() as uow, pytest.raises(CustomerNotFoundError):
         set_field(uow, uuid.uuid4(), "identity.given_name", "Nobody")
+
+
+def test_deleting_a_granted_field_tells_the_business_which_field_but_no_value(
+    vault: Vault, customer_id: uuid.UUID
+) -> None:
+    from tests.factories import make_active_agreement, make_business
+    from vault.outbox.models import OutboxEvent
+
+    with vault.unit_of_work() as uow:
+        set_field(uow, customer_id, "contact.region", "Şəki")
+    business_id, _ = make_business(vault)
+    make_active_agreement(vault, business_id, customer_id, {"contact.region": "read"})
+    with vault.unit_of_work() as uow:
+        delete_field(uow, customer_id, "contact.region")
+    with vault.unit_of_work(write=False) as uow:
+        updates = uow.session.scalars(
+            select(OutboxEvent).where(OutboxEvent.type == "profile.updated")
+        ).all()
+    assert [u.payload["fields"] for u in updates] == [["contact.region"]]
+    assert "Şəki" not in str(updates[0].payload)

@@ -1,9 +1,11 @@
-"""Use cases of a customer account: create, authenticate, read the login e-mail."""
+"""Use cases of a customer account: create, authenticate, language, password, session stamp."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -18,6 +20,7 @@ from vault.unit_of_work import UnitOfWork
 
 EMAIL_INDEX_PURPOSE = "customer-login-email"
 LOCALES = ("en", "az", "tr")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class EmailTakenError(ValueError):
@@ -116,3 +119,94 @@ def login_email(uow: UnitOfWork, customer_id: uuid.UUID) -> str:
         uow.session, customer_id, customer.email_ciphertext, _email_aad(customer_id)
     )
     return raw.decode()
+
+
+class WrongPasswordError(ValueError):
+    """The password given to confirm a change is not the account's password."""
+
+
+@dataclass(frozen=True)
+class AccountSummary:
+    """What the account page shows."""
+
+    email: str
+    locale: str
+    created_at: datetime
+    password_changed_at: datetime | None
+    two_factor_on_since: datetime | None
+
+
+@dataclass(frozen=True)
+class SessionFacts:
+    """What every signed-in request checks: the session stamp, and the saved language."""
+
+    stamp: str
+    locale: str
+
+
+def session_stamp(password_changed_at: datetime | None) -> str:
+    """Return the stamp a session carries: sessions made before a password change differ."""
+    if password_changed_at is None:
+        return ""
+    return str((password_changed_at - _EPOCH) // timedelta(microseconds=1))
+
+
+def _live_customer(uow: UnitOfWork, customer_id: uuid.UUID, *, lock: bool = False) -> Customer:
+    query = select(Customer).where(Customer.id == customer_id, Customer.erased_at.is_(None))
+    customer = uow.session.scalar(query.with_for_update() if lock else query)
+    if customer is None:
+        raise CustomerNotFoundError(f"No customer {customer_id}.")
+    return customer
+
+
+def session_facts(uow: UnitOfWork, customer_id: uuid.UUID) -> SessionFacts | None:
+    """Return what a session of this customer is checked against, or None once erased."""
+    row = uow.session.execute(
+        select(Customer.password_changed_at, Customer.locale).where(
+            Customer.id == customer_id, Customer.erased_at.is_(None)
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    return SessionFacts(session_stamp(row.password_changed_at), row.locale)
+
+
+def account_summary(uow: UnitOfWork, customer_id: uuid.UUID) -> AccountSummary:
+    """Return the login e-mail, language and security settings of an account."""
+    customer = _live_customer(uow, customer_id)
+    return AccountSummary(
+        email=login_email(uow, customer_id),
+        locale=customer.locale,
+        created_at=customer.created_at,
+        password_changed_at=customer.password_changed_at,
+        two_factor_on_since=customer.totp_enabled_at,
+    )
+
+
+def set_locale(uow: UnitOfWork, customer_id: uuid.UUID, locale: str) -> None:
+    """Save the language the customer's pages are shown in; commit."""
+    if locale not in LOCALES:
+        raise ValueError(f"Unknown language {locale!r}; choose one of {', '.join(LOCALES)}.")
+    _live_customer(uow, customer_id, lock=True).locale = locale
+    uow.commit()
+
+
+def check_password(uow: UnitOfWork, customer_id: uuid.UUID, password: str) -> bool:
+    """Tell whether the password is the account's password."""
+    stored = _live_customer(uow, customer_id).password_hash
+    return stored is not None and uow.passwords.verify(stored, password)
+
+
+def change_password(uow: UnitOfWork, customer_id: uuid.UUID, current: str, new: str) -> str:
+    """Replace the password, ending every session made before; commit; return the new stamp."""
+    customer = _live_customer(uow, customer_id, lock=True)
+    if customer.password_hash is None or not uow.passwords.verify(customer.password_hash, current):
+        raise WrongPasswordError("The current password is not right.")
+    customer.password_hash = uow.passwords.hash(new)
+    customer.password_changed_at = uow.now()
+    append_event(
+        uow, LogEntry(kind="customer.password_changed", actor="customer", customer_id=customer_id)
+    )
+    stamp = session_stamp(customer.password_changed_at)
+    uow.commit()
+    return stamp

@@ -168,6 +168,8 @@ def delete_field(
                 changed_by=actor,
             )
         )
+    if removed:
+        _tell_businesses(uow, customer_id, {key})
     uow.commit()
     return bool(removed)
 
