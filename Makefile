@@ -6,7 +6,7 @@ APP_STAMP := $(VENV)/.installed-app
 TEST_STAMP := $(VENV)/.installed-test
 CATALOGUES := $(patsubst %.po,%.mo,$(wildcard emanet/translations/*/LC_MESSAGES/messages.po))
 
-.PHONY: demo serve test lint format bench translations system-test-deps clean
+.PHONY: demo serve test lint format bench screenshots translations system-test-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,12 @@ system-test-deps:
 ## TEST_DATABASE_URL is set)
 test: $(TEST_STAMP) translations system-test-deps
 	$(BIN)/python -m pytest
+
+## screenshots: every vault page at 1280 and 390 px, in en and az, into docs/screenshots/vault
+screenshots: $(TEST_STAMP) translations system-test-deps
+	rm -rf docs/screenshots/vault
+	EMANET_SCREENSHOTS=$(CURDIR)/docs/screenshots/vault $(BIN)/python -m pytest \
+		tests/e2e/test_every_page.py -k "accessibility and sqlite" -q
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
