@@ -28,17 +28,3 @@ class SignupForm(FlaskForm):
     )
     next = HiddenField()
     submit = SubmitField(_l("Create my vault"))
-
-
-class ConsentForm(FlaskForm):
-    """The decision on a request; the ticked fields arrive as a list named `fields`."""
-
-    next = HiddenField()
-    grant = SubmitField(_l("Share the ticked fields"))
-    decline = SubmitField(_l("Decline"))
-
-
-class ConfirmForm(FlaskForm):
-    """A confirmation button (and its CSRF token)."""
-
-    submit = SubmitField(_l("Yes, revoke"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from broker.invites.services import InviteUnavailableError, open_invite
@@ -31,8 +32,10 @@ def open_link(code: str) -> Response | tuple[str, int]:
                 ),
             )
             agreement_id = agreement.id
-    except InviteUnavailableError as error:
-        return render_template("oauth/error.html", message=str(error)), 404
+    except InviteUnavailableError:
+        return render_template(
+            "oauth/error.html", message=_("This invitation is no longer valid.")
+        ), 404
     return redirect(
         url_for(
             "vault_consent.consent",

@@ -18,6 +18,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 
 from broker.businesses.models import OAuthClient
 from broker.businesses.services import business_snapshot
@@ -61,15 +62,15 @@ def authorize() -> Response | tuple[str, int]:
     """Validate the request, record a pending agreement, and send the browser to consent."""
     args = request.args
     if "request_uri" in args or "request" in args:
-        return _refuse("Request objects are not supported; send the parameters directly.")
+        return _refuse(_("Request objects are not supported; send the parameters directly."))
     with _vault().unit_of_work() as uow:
         g.oauth_uow = uow
         client = uow.session.get(OAuthClient, args.get("client_id", ""))
         redirect_uri = args.get("redirect_uri", "")
         if client is None or client.revoked_at is not None:
-            return _refuse("This application is not registered with Emanet.")
+            return _refuse(_("This application is not registered with Emanet."))
         if redirect_uri not in client.redirect_uris:
-            return _refuse("This redirect address is not registered for the application.")
+            return _refuse(_("This redirect address is not registered for the application."))
         state = args.get("state")
         try:
             server.get_consent_grant(end_user=None)
@@ -119,11 +120,11 @@ def resume(handle: str) -> Response | tuple[str, int]:
     with _vault().unit_of_work() as uow:
         pending = uow.session.get(PendingAuthorization, handle, with_for_update=True)
         if pending is None or pending.completed_at is not None or pending.expires_at <= uow.now():
-            return _refuse("This sign-in link has already been used or has expired.")
+            return _refuse(_("This sign-in link has already been used or has expired."))
         agreement = uow.session.get(Agreement, pending.agreement_id)
         customer_id = current_customer()
         if agreement is None or agreement.customer_id != customer_id or customer_id is None:
-            return _refuse("This request belongs to someone else.")
+            return _refuse(_("This request belongs to someone else."))
         if agreement.status == AgreementStatus.REQUESTED:
             return redirect(
                 url_for("vault_consent.consent", agreement_id=agreement.id, next=request.path), 303
