@@ -7,7 +7,10 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 
+from emanet.app import create_app
 from emanet.bootstrap import Runtime, build_runtime
 from emanet.settings import Settings
 from tests.backends import PostgresBackend, SqliteBackend, require_postgresql
@@ -71,6 +74,19 @@ def runtime(settings: Settings, keyring: LocalKeyring) -> Iterator[Runtime]:
 @pytest.fixture
 def vault(runtime: Runtime) -> Vault:
     return runtime.vault
+
+
+@pytest.fixture
+def app(runtime: Runtime) -> Iterator[Flask]:
+    """The whole app on the test's database and keyring."""
+    application = create_app({"TESTING": True}, settings=runtime.settings)
+    yield application
+    application.extensions["emanet"].close()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
 
 
 def make_customer(

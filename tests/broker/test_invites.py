@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -12,7 +11,6 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
 from broker.invites.models import Invite
-from emanet.app import create_app
 from emanet.bootstrap import Runtime
 from tests.broker.oauth_helpers import csrf_token, sign_in
 from tests.broker.test_resource_api import bulk_token
@@ -27,13 +25,6 @@ TERMS = {
     "duration": "P2Y",
     "retention": "P30D",
 }
-
-
-@pytest.fixture
-def app(runtime: Runtime) -> Iterator[Flask]:
-    application = create_app({"TESTING": True}, settings=runtime.settings)
-    yield application
-    application.extensions["emanet"].close()
 
 
 def _invite(client: FlaskClient, token: str, **extra: object) -> dict[str, str]:

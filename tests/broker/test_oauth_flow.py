@@ -2,29 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 
-from emanet.app import create_app
 from emanet.bootstrap import Runtime
 from tests.broker.oauth_helpers import authorize_params, consent, new_pkce
 from tests.conftest import make_customer
 from tests.factories import REDIRECT_URI, make_business
-
-
-@pytest.fixture
-def app(runtime: Runtime) -> Iterator[Flask]:
-    application = create_app({"TESTING": True}, settings=runtime.settings)
-    yield application
-    application.extensions["emanet"].close()
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 def test_code_flow_with_one_field_unticked_returns_exactly_the_granted_fields(

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from openapi_spec_validator import validate
 
 from broker.businesses.services import IssuedClient
-from emanet.app import create_app
 from emanet.bootstrap import Runtime
 from tests.conftest import make_customer
 from tests.factories import make_active_agreement, make_business
@@ -22,18 +19,6 @@ from vault.agreements.services import Context, revoke_agreement
 from vault.profile.services import set_field
 
 FIELDS = {"identity.given_name": "read", "contact.email": "read", "interactions": "append"}
-
-
-@pytest.fixture
-def app(runtime: Runtime) -> Iterator[Flask]:
-    application = create_app({"TESTING": True}, settings=runtime.settings)
-    yield application
-    application.extensions["emanet"].close()
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 def bulk_token(client: FlaskClient, credentials: IssuedClient) -> str:

@@ -2,26 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 
-from emanet.app import create_app
 from emanet.bootstrap import Runtime
-
-
-@pytest.fixture
-def app(runtime: Runtime) -> Iterator[Flask]:
-    application = create_app({"TESTING": True}, settings=runtime.settings)
-    yield application
-    application.extensions["emanet"].close()
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 @pytest.mark.parametrize(

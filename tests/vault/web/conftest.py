@@ -3,30 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 
-from emanet.app import create_app
 from emanet.bootstrap import Runtime
 from tests.broker.oauth_helpers import csrf_token, sign_in
 from tests.conftest import make_customer
 
 __all__ = ["csrf_token"]
-
-
-@pytest.fixture
-def app(runtime: Runtime) -> Iterator[Flask]:
-    application = create_app({"TESTING": True}, settings=runtime.settings)
-    yield application
-    application.extensions["emanet"].close()
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 @pytest.fixture
