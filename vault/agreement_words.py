@@ -13,6 +13,7 @@ from typing import Any
 from babel.lists import format_list
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from schemas.agreements import INTERACTIONS, AgreementTerms
 from schemas.durations import CalendarDuration
@@ -50,21 +51,23 @@ def _pick(words: Mapping[str, str], code: object) -> str:
     return words.get(str(code), str(code))
 
 
+# Lazy, built once: a page of the access log asks for a purpose on every row.
+PURPOSE_WORDS = {
+    "ServiceProvision": _l("Providing the service"),
+    "CustomerCare": _l("Customer care"),
+    "Marketing": _l("Marketing"),
+    "Personalisation": _l("Personalisation"),
+    "Delivery": _l("Delivery"),
+    "LoyaltyProgram": _l("Loyalty programme"),
+    "Billing": _l("Billing"),
+    "ServiceOptimisation": _l("Improving the service"),
+}
+
+
 def purpose_words(code: object) -> str:
     """Return a purpose code (DPV) as a short phrase: CustomerCare → "Customer care"."""
-    return _pick(
-        {
-            "ServiceProvision": _("Providing the service"),
-            "CustomerCare": _("Customer care"),
-            "Marketing": _("Marketing"),
-            "Personalisation": _("Personalisation"),
-            "Delivery": _("Delivery"),
-            "LoyaltyProgram": _("Loyalty programme"),
-            "Billing": _("Billing"),
-            "ServiceOptimisation": _("Improving the service"),
-        },
-        code,
-    )
+    words = PURPOSE_WORDS.get(str(code))
+    return str(words) if words is not None else str(code)
 
 
 def legal_basis_words(code: object) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import Flask, request, url_for
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from schemas.agreements import AgreementStatus
@@ -35,18 +35,17 @@ class NavItem:
     badge: int
 
 
-def _label(text: str) -> str:
-    # The labels are msgids of the catalogue; listing them here keeps them extractable.
-    return {
-        "My data": _("My data"),
-        "Requests": _("Requests"),
-        "Connections": _("Connections"),
-        "Access log": _("Access log"),
-        "Interactions": _("Interactions"),
-        "Export": _("Export"),
-        "Notifications": _("Notifications"),
-        "Account": _("Account"),
-    }[text]
+# Lazy, built once, so a page translates only the labels it shows.
+NAV_LABELS = {
+    "My data": _l("My data"),
+    "Requests": _l("Requests"),
+    "Notifications": _l("Notifications"),
+    "Connections": _l("Connections"),
+    "Access log": _l("Access log"),
+    "Interactions": _l("Interactions"),
+    "Export": _l("Export"),
+    "Account": _l("Account"),
+}
 
 
 def waiting_requests(customer_id: object) -> int:
@@ -77,7 +76,7 @@ def init_navigation(app: Flask) -> None:
         items = [
             NavItem(
                 url_for(endpoint),
-                _label(label),
+                str(NAV_LABELS[label]),
                 request.endpoint == endpoint,
                 waiting if endpoint == "vault_requests.inbox" else 0,
             )
