@@ -78,13 +78,27 @@ def _strings(value: object) -> set[str]:
 
 def _profile(hostile: bool) -> dict[str, object]:
     profile = {key: raw for key, (raw, _) in GOOD_VALUES.items()}
-    if hostile:
-        for key, payload in zip(
-            ("identity.given_name", "work.employer", "work.job_title", "contact.region"),
-            XSS_PAYLOADS * 2,
-            strict=True,
-        ):
-            profile[key] = payload
+    if not hostile:
+        return profile
+    a, b = XSS_PAYLOADS
+    # Every field that takes free text gets a payload; e-mail, phone, dates and choices
+    # cannot hold one (their validation refuses it), which their own tests show.
+    profile.update(
+        {
+            "identity.given_name": a,
+            "identity.family_name": b,
+            "contact.region": a,
+            "work.occupation": b,
+            "work.employer": a,
+            "work.job_title": b,
+            "preferences.interests": [a, b],
+            "preferences.brands": [a, b],
+            "contact.address": {"street": a, "city": b, "postal_code": "AZ 1000", "country": "AZ"},
+            "intent.purchases": [
+                {"what": a, "by": "2027-06-01", "budget": "100", "currency": "AZN"}
+            ],
+        }
+    )
     return profile
 
 
@@ -92,7 +106,9 @@ def build_tour(vault: Vault, *, hostile: bool = False, email: str = "tour@exampl
     """Fill a vault so that every page of it has something to show."""
     customer_id = make_customer(vault, email=email, profile=_profile(hostile))
     tour = Tour(email, TEST_PASSWORD, customer_id)
-    shop, shop_client = make_business(vault, name="Köhnə Şəhər Antikvarları")
+    shop, shop_client = make_business(
+        vault, name=XSS_PAYLOADS[1] if hostile else "Köhnə Şəhər Antikvarları"
+    )
     books, _ = make_business(vault, name="Mill Lane Books", redirect_uri="https://books.example/cb")
     carpets, _ = make_business(
         vault, name="Anadolu Halı Evi", redirect_uri="https://hali.example/cb"
