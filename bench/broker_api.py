@@ -20,51 +20,39 @@ Needs wrk (Debian: `apt-get install wrk`).
 from __future__ import annotations
 
 import base64
-import itertools
 import json
 import os
-import random
-import secrets
-import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-import psycopg
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import func, make_url, select, text
+from sqlalchemy import select
 
+from bench.broker_population import (
+    CUSTOMERS,
+    GRANTED,
+    NOT_GRANTED,
+    PULLED,
+    SETUP_BATCH,
+    Population,
+    access_log_bytes,
+    count_profile_reads,
+    populate,
+)
+from bench.http_load import Wrk, record_wrk, require_wrk, serving
 from bench.runner import Report, Timing, measure
-from broker.businesses.services import business_snapshot, create_business
-from broker.pairwise import subject_for
-from emanet import migrate
-from emanet.bootstrap import Runtime, build_runtime
-from emanet.database import make_engine
-from emanet.demo_data import demo_people, demo_profile
-from emanet.settings import Settings
-from schemas.agreements import AccessMode, AgreementTerms
-from schemas.businesses import BusinessIn, ClientIn
-from vault.access_log.models import AccessEvent
-from vault.accounts.passwords import Argon2Cost, Passwords
-from vault.accounts.services import create_customer
-from vault.agreements.services import Context, decide_request, request_agreement
-from vault.keys.local_keyring import LocalKeyring
-from vault.keys.rotation import register_active_kek
+from bench.scratch_instance import Store, open_runtime, scratch_database
+from emanet.bootstrap import Runtime
 from vault.profile.models import ProfileField
 from vault.profile.services import field_aad
 
-CUSTOMERS = int(os.environ.get("EMANET_BENCH_BROKER_CUSTOMERS") or 20_000)
-PULLED = min(1_000, CUSTOMERS)  # the customers whose profiles wrk rotates over
 SYNC_LIMIT = 500
 WORKERS = 2
 WRK_THREADS = 2
@@ -72,356 +60,13 @@ WRK_CONNECTIONS = 16
 WRK_SECONDS = 10
 WRK_WARMUP_SECONDS = 2
 PROFILE_TARGET = 0.5
-SEED = 20261124
-SETUP_BATCH = 500
-# Argon2id at a cost set-up can afford 20,000 times: password hashing is not measured here.
-BENCH_ARGON2 = Argon2Cost(time_cost=1, memory_cost_kib=8192, parallelism=1)
-PASSWORD = "a perfectly long benchmark password"
-# What the business asks for and the customers grant, all of it: five fields to read.
-GRANTED = {
-    "identity.given_name": "read",
-    "identity.family_name": "read",
-    "contact.email": "read",
-    "contact.phone": "read",
-    "contact.address": "read",
-}
-# A field every customer also keeps that the business was not granted (minimisation is
-# checked). Each field stored costs set-up about a millisecond, hence no more.
-NOT_GRANTED = ("identity.birth_date",)
 METADATA_PATH = "/.well-known/oauth-authorization-server"
-REDIRECT_URI = "https://bench.example/callback"
-ROOT = Path(__file__).resolve().parents[1]
-
-# One wrk script for every run: it rotates over the request paths in a file (one per line),
-# sends the method, body and headers given after `--`, and prints its figures as JSON.
-WRK_SCRIPT = r"""
-local paths, headers, method, body = {}, {}, "GET", nil
-local index = 0
-local threads = 0
-
-function setup(thread)
-  thread:set("thread_number", threads)
-  threads = threads + 1
-end
-
-function init(args)
-  for line in io.lines(args[1]) do paths[#paths + 1] = line end
-  method = args[2]
-  if args[3] ~= "" then body = args[3] end
-  for i = 4, #args do
-    local name, value = args[i]:match("^([^:]+):%s*(.*)$")
-    headers[name] = value
-  end
-  -- the threads start half-way round from each other
-  index = (thread_number * math.floor(#paths / 2)) % #paths
-end
-
-function request()
-  index = index % #paths + 1
-  return wrk.format(method, paths[index], headers, body)
-end
-
-function done(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    'BENCH {"requests": %.0f, "duration_us": %.0f, "connect": %.0f, "read": %.0f, ' ..
-    '"write": %.0f, "status": %.0f, "timeout": %.0f, "p50_us": %.0f, "p90_us": %.0f, ' ..
-    '"p99_us": %.0f}\n',
-    summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
-    latency:percentile(50), latency:percentile(90), latency:percentile(99)))
-end
-"""
+# `python -m` this to serve the app built with Flask-Limiter off (see `tokens`).
+UNLIMITED_SERVER = ("bench.broker_api", "serve-without-rate-limits")
 
 
 # --------------------------------------------------------------------------------------------
-# The database and the population
-
-
-@dataclass
-class Store:
-    """Where the run keeps its data."""
-
-    url: str
-    description: str
-    is_sqlite: bool
-
-
-def _libpq(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-def _pg_admin(url: str, statement: str) -> None:
-    with psycopg.connect(_libpq(url), autocommit=True) as connection:
-        connection.execute(statement)
-
-
-@contextmanager
-def scratch_database(directory: Path) -> Iterator[Store]:
-    """A new PostgreSQL database beside EMANET_BENCH_DATABASE_URL, or a SQLite file."""
-    base = os.environ.get("EMANET_BENCH_DATABASE_URL")
-    if not base:
-        yield Store(
-            f"sqlite:///{directory / 'emanet.db'}",
-            "SQLite file in a temporary folder (WAL, synchronous=NORMAL, as Emanet sets it)",
-            is_sqlite=True,
-        )
-        return
-    name = f"emanet_bench_{secrets.token_hex(4)}"
-    _pg_admin(base, f'CREATE DATABASE "{name}"')
-    url = make_url(base).set(database=name).render_as_string(hide_password=False)
-    try:
-        yield Store(
-            url,
-            f"PostgreSQL: scratch database {name} beside EMANET_BENCH_DATABASE_URL "
-            "(host " + str(make_url(base).host or "local socket") + "), dropped afterwards",
-            is_sqlite=False,
-        )
-    finally:
-        _pg_admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-class PrehashedPasswords(Passwords):
-    """Hashes set-up's passwords on a second thread, ahead of the customers that need them.
-
-    Every customer still gets an Argon2id hash of its own at the cost in Settings; Argon2 lets
-    go of the GIL while it works, so the hashing runs on the second core beside the main
-    thread's database work instead of before it.
-    """
-
-    def __init__(self, cost: Argon2Cost, count: int) -> None:
-        super().__init__(cost)
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bench-argon2")
-        plain = Passwords(cost)
-        self._ahead = self._pool.map(plain.hash, itertools.repeat(PASSWORD, count))
-
-    def hash(self, password: str) -> str:
-        if password != PASSWORD:
-            return super().hash(password)
-        return next(self._ahead)
-
-    def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
-
-
-@dataclass
-class Population:
-    """What set-up made: one business with its client, customers with active agreements."""
-
-    business_id: uuid.UUID
-    client_id: str
-    client_secret: str
-    customers: list[uuid.UUID] = field(default_factory=list)
-    agreements: list[uuid.UUID] = field(default_factory=list)
-    subjects: list[str] = field(default_factory=list)  # pairwise ids of the first PULLED
-    seconds: dict[str, float] = field(default_factory=dict)
-
-
-def open_runtime(directory: Path, store: Store) -> Runtime:
-    """Migrate the database, create a keyring, and build the runtime as the app does."""
-    instance = directory / "instance"
-    instance.mkdir()
-    engine = make_engine(store.url)
-    migrate.upgrade(engine)
-    engine.dispose()
-    settings = Settings(
-        instance_dir=instance,
-        database_url=store.url,
-        secret_key="bench-secret-key-" + uuid.uuid4().hex,
-        argon2=BENCH_ARGON2,
-        mode="test",
-    )
-    LocalKeyring.create(settings.keyring_path)
-    runtime = build_runtime(settings)
-    register_active_kek(runtime.vault)
-    return runtime
-
-
-def terms() -> AgreementTerms:
-    return AgreementTerms.model_validate(
-        {
-            "purpose": "CustomerCare",
-            "purpose_description": "Keep your customer record in step with your vault",
-            "fields": [{"key": k, "mode": m} for k, m in GRANTED.items()],
-            "duration": "P1Y",
-            "retention": "P30D",
-        }
-    )
-
-
-def populate(report: Report, runtime: Runtime) -> Population:
-    """Make the business, the customers (demo profiles) and their granted agreements."""
-    vault = runtime.vault
-    started = time.perf_counter()
-    with vault.unit_of_work() as uow:
-        business_id, issued = create_business(
-            uow,
-            BusinessIn(
-                legal_name="Bench Bazaar",
-                country="AZ",
-                privacy_email="privacy@bench.example",
-                privacy_address="Nizami küçəsi 1, Bakı",
-                policy_url="https://bench.example/privacy",
-            ),
-            ClientIn(name="Bench Bazaar CRM", redirect_uris=[REDIRECT_URI]),
-            actor="bench",
-        )
-    population = Population(business_id, issued.client_id, issued.client_secret)
-    rng = random.Random(SEED)
-    people = demo_people()
-    keep = set(GRANTED) | set(NOT_GRANTED)
-    asked = terms()
-    granted = {k: AccessMode(m) for k, m in GRANTED.items()}
-    as_business = Context(actor=f"client:{issued.client_id}")
-    as_customer = Context(actor="customer", ip="192.0.2.10", user_agent="Emanet bench")
-    prehashed = PrehashedPasswords(BENCH_ARGON2, CUSTOMERS)
-    usual_passwords, vault.passwords = vault.passwords, prehashed
-    creating = agreeing = 0.0
-    try:
-        for start in range(0, CUSTOMERS, SETUP_BATCH):
-            batch: list[uuid.UUID] = []
-            mark = time.perf_counter()
-            for number in range(start, min(CUSTOMERS, start + SETUP_BATCH)):
-                locale, given, family = people[number % len(people)]
-                profile = {
-                    k: v for k, v in demo_profile(rng, locale, given, family).items() if k in keep
-                }
-                with vault.unit_of_work() as uow:
-                    batch.append(
-                        create_customer(
-                            uow,
-                            f"bench-{number}@example.org",
-                            PASSWORD,
-                            locale=locale.code,
-                            profile=profile,
-                        )
-                    )
-            creating += time.perf_counter() - mark
-            mark = time.perf_counter()
-            # request_agreement leaves the commit to its caller: one transaction per batch.
-            with vault.unit_of_work() as uow:
-                snapshot = business_snapshot(uow, business_id)
-                requested = [
-                    request_agreement(
-                        uow, business=snapshot, terms=asked, context=as_business, customer_id=c
-                    ).id
-                    for c in batch
-                ]
-                uow.commit()
-            for agreement_id, customer_id in zip(requested, batch, strict=True):
-                with vault.unit_of_work() as uow:
-                    decide_request(uow, agreement_id, customer_id, granted, as_customer)
-            agreeing += time.perf_counter() - mark
-            population.customers += batch
-            population.agreements += requested
-            done = len(population.customers)
-            if done % 5_000 == 0 or done == CUSTOMERS:
-                report.echo(
-                    f"  set-up: {done:,}/{CUSTOMERS:,} customers "
-                    f"({time.perf_counter() - started:.0f} s)"
-                )
-    finally:
-        prehashed.close()
-        vault.passwords = usual_passwords
-    mark = time.perf_counter()
-    with vault.unit_of_work() as uow:
-        population.subjects = [
-            subject_for(uow, business_id, c) for c in population.customers[:PULLED]
-        ]
-        uow.commit()
-    population.seconds = {
-        "create_customer": creating,
-        "request + decide": agreeing,
-        "pairwise ids": time.perf_counter() - mark,
-        "total": time.perf_counter() - started,
-    }
-    return population
-
-
-def count_profile_reads(runtime: Runtime) -> int:
-    with runtime.database.session(write=False) as session:
-        return int(
-            session.scalar(
-                select(func.count())
-                .select_from(AccessEvent)
-                .where(AccessEvent.kind == "profile.read")
-            )
-            or 0
-        )
-
-
-def access_log_bytes(runtime: Runtime, store: Store) -> int | None:
-    """Bytes the access log's table and indexes take, where the database can tell."""
-    with runtime.database.engine.connect() as connection:
-        if not store.is_sqlite:
-            return int(connection.scalar(text("SELECT pg_total_relation_size('access_events')")))
-        try:
-            return int(
-                connection.scalar(
-                    text(
-                        "SELECT sum(pgsize) FROM dbstat WHERE name IN (SELECT name FROM "
-                        "sqlite_master WHERE tbl_name = 'access_events')"
-                    )
-                )
-                or 0
-            )
-        except Exception:  # SQLite built without the dbstat table
-            return None
-
-
-# --------------------------------------------------------------------------------------------
-# The server and its clients
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@contextmanager
-def serving(directory: Path, runtime: Runtime, *, rate_limits: bool) -> Iterator[str]:
-    """Serve the run's database and keyring with gunicorn (`WORKERS` workers) on a free port."""
-    settings = runtime.settings
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "EMANET_INSTANCE_DIR": str(settings.instance_dir),
-        "EMANET_DATABASE_URL": settings.database_url,
-        "EMANET_SECRET_KEY": settings.secret_key or "",
-        "EMANET_MODE": "test",
-        "EMANET_ISSUER": base,
-    }
-    where = ["--host", "127.0.0.1", "--port", str(port), "--workers", str(WORKERS)]
-    if rate_limits:
-        command = [sys.executable, "-m", "emanet.cli", "serve", *where]
-    else:
-        command = [sys.executable, "-m", "bench.broker_api", "serve-without-rate-limits", *where]
-    log = directory / f"server-{port}.log"
-    with log.open("wb") as errors:
-        server = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=errors
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    tail = log.read_text(errors="replace")[-3000:]
-                    raise RuntimeError(f"the server did not start:\n{tail}") from None
-                time.sleep(0.1)
-        yield base
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+# A client of the API
 
 
 def basic_auth(population: Population) -> str:
@@ -457,104 +102,11 @@ def get_json(url: str, token: str | None = None) -> dict:
         raise RuntimeError(f"GET {url}: {error.code} {error.read()[:500]!r}") from None
 
 
-@dataclass(frozen=True)
-class WrkRun:
-    """What one wrk run reports."""
-
-    requests: int
-    seconds: float
-    p50: float
-    p90: float
-    p99: float
-
-    @property
-    def per_second(self) -> float:
-        return self.requests / self.seconds
-
-    def describe(self) -> str:
-        return (
-            f"{self.per_second:,.0f} req/s, p50 {self.p50 * 1e3:.1f} ms, "
-            f"p90 {self.p90 * 1e3:.1f} ms, p99 {self.p99 * 1e3:.1f} ms "
-            f"({self.requests:,} requests in {self.seconds:.1f} s)"
-        )
-
-
-def require_wrk() -> str:
-    found = shutil.which("wrk")
-    if found is None:
-        raise RuntimeError(
-            "wrk is not installed, and this benchmark drives the server with it. Install it "
-            "(Debian/Ubuntu: `sudo apt-get install -y wrk`; macOS: `brew install wrk`) and run "
-            "the benchmark again."
-        )
-    return found
-
-
-def run_wrk(
-    wrk: str,
-    directory: Path,
-    base: str,
-    paths: Sequence[str],
-    *,
-    seconds: int,
-    method: str = "GET",
-    body: str = "",
-    headers: Sequence[str] = (),
-) -> WrkRun:
-    """Drive the server with wrk over these paths; fail on any error or non-2xx answer."""
-    script = directory / "rotate.lua"
-    if not script.exists():
-        script.write_text(WRK_SCRIPT)
-    listing = directory / f"paths-{secrets.token_hex(3)}.txt"
-    listing.write_text("\n".join(paths) + "\n")
-    command = [
-        wrk,
-        f"-t{WRK_THREADS}",
-        f"-c{WRK_CONNECTIONS}",
-        f"-d{seconds}s",
-        "--latency",
-        "-s",
-        str(script),
-        base,
-        "--",
-        str(listing),
-        method,
-        body,
-        *headers,
-    ]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 120)
-    lines = [line for line in done.stdout.splitlines() if line.startswith("BENCH ")]
-    if done.returncode != 0 or not lines:
-        raise RuntimeError(f"wrk failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
-    figures = json.loads(lines[-1].removeprefix("BENCH "))
-    errors = {k: figures[k] for k in ("connect", "read", "write", "status", "timeout")}
-    if any(errors.values()) or not figures["requests"]:
-        raise RuntimeError(
-            f"wrk {method} {paths[0]}: errors {errors} (status = answers not 2xx/3xx):\n"
-            f"{done.stdout}"
-        )
-    return WrkRun(
-        int(figures["requests"]),
-        figures["duration_us"] / 1e6,
-        figures["p50_us"] / 1e6,
-        figures["p90_us"] / 1e6,
-        figures["p99_us"] / 1e6,
-    )
-
-
-def record_wrk(report: Report, name: str, run: WrkRun) -> None:
-    """Record a wrk run's throughput, and its median latency as a one-op 'rate'."""
-    report.rate(name, run.requests, run.seconds)
-    report.rate(f"{name}: p50 latency (µs/op = p50)", 1, run.p50)
-
-
 # --------------------------------------------------------------------------------------------
 # The three measurements
 
 
-def profile_pulls(
-    report: Report, wrk: str, directory: Path, base: str, runtime: Runtime, pop: Population
-) -> None:
+def profile_pulls(report: Report, wrk: Wrk, base: str, runtime: Runtime, pop: Population) -> None:
     """(1) Profile pulls against the metadata document, wrk against wrk."""
     token = fetch_token(base, pop)
     auth = [f"Authorization: Bearer {token}"]
@@ -567,11 +119,11 @@ def profile_pulls(
     before = count_profile_reads(runtime)
     pulled = 1
     # Warm-up: each worker imports lazily, fills its DEK cache and its statement caches.
-    run_wrk(wrk, directory, base, [METADATA_PATH], seconds=WRK_WARMUP_SECONDS, headers=auth)
-    warm = run_wrk(wrk, directory, base, profile_paths, seconds=WRK_WARMUP_SECONDS, headers=auth)
+    wrk.rotate(base, [METADATA_PATH], seconds=WRK_WARMUP_SECONDS, headers=auth)
+    warm = wrk.rotate(base, profile_paths, seconds=WRK_WARMUP_SECONDS, headers=auth)
     pulled += warm.requests
-    metadata = run_wrk(wrk, directory, base, [METADATA_PATH], seconds=WRK_SECONDS, headers=auth)
-    profile = run_wrk(wrk, directory, base, profile_paths, seconds=WRK_SECONDS, headers=auth)
+    metadata = wrk.rotate(base, [METADATA_PATH], seconds=WRK_SECONDS, headers=auth)
+    profile = wrk.rotate(base, profile_paths, seconds=WRK_SECONDS, headers=auth)
     pulled += profile.requests
     logged = count_profile_reads(runtime) - before
     record_wrk(report, "GET metadata document (wrk)", metadata)
@@ -676,7 +228,7 @@ def raw_decrypts(runtime: Runtime, pop: Population) -> tuple[Timing, dict[uuid.U
     return timing, values
 
 
-def tokens(report: Report, wrk: str, directory: Path, base: str, pop: Population) -> None:
+def tokens(report: Report, wrk: Wrk, base: str, pop: Population) -> None:
     """(3) Client-credentials tokens against the metadata document, on the limiter-off server."""
     fetch_token(base, pop)
     auth = [f"Authorization: {basic_auth(pop)}"]
@@ -685,10 +237,10 @@ def tokens(report: Report, wrk: str, directory: Path, base: str, pop: Population
         "body": "grant_type=client_credentials",
         "headers": [*auth, "Content-Type: application/x-www-form-urlencoded"],
     }
-    run_wrk(wrk, directory, base, [METADATA_PATH], seconds=WRK_WARMUP_SECONDS)
-    run_wrk(wrk, directory, base, ["/oauth/token"], seconds=WRK_WARMUP_SECONDS, **token_args)
-    metadata = run_wrk(wrk, directory, base, [METADATA_PATH], seconds=WRK_SECONDS)
-    issued = run_wrk(wrk, directory, base, ["/oauth/token"], seconds=WRK_SECONDS, **token_args)
+    wrk.rotate(base, [METADATA_PATH], seconds=WRK_WARMUP_SECONDS)
+    wrk.rotate(base, ["/oauth/token"], seconds=WRK_WARMUP_SECONDS, **token_args)
+    metadata = wrk.rotate(base, [METADATA_PATH], seconds=WRK_SECONDS)
+    issued = wrk.rotate(base, ["/oauth/token"], seconds=WRK_SECONDS, **token_args)
     record_wrk(report, "GET metadata document (wrk, limiter-off server)", metadata)
     record_wrk(report, "POST /oauth/token client credentials (wrk)", issued)
     report.ratio(
@@ -715,18 +267,19 @@ def tokens(report: Report, wrk: str, directory: Path, base: str, pop: Population
 
 def run(report: Report) -> None:
     """Set up the data, serve it, and measure (1), (2) and (3)."""
-    wrk = require_wrk()
+    executable = require_wrk()
     with tempfile.TemporaryDirectory(prefix="emanet-bench-broker-") as folder:
         directory = Path(folder)
+        wrk = Wrk(executable, directory, WRK_THREADS, WRK_CONNECTIONS)
         with scratch_database(directory) as store:
-            runtime = open_runtime(directory, store)
+            runtime = open_runtime(directory, store.url)
             try:
                 measure_all(report, wrk, directory, store, runtime)
             finally:
                 runtime.close()
 
 
-def measure_all(report: Report, wrk: str, directory: Path, store: Store, runtime: Runtime) -> None:
+def measure_all(report: Report, wrk: Wrk, directory: Path, store: Store, runtime: Runtime) -> None:
     pop = populate(report, runtime)
     took = pop.seconds
     report.note(
@@ -743,8 +296,8 @@ def measure_all(report: Report, wrk: str, directory: Path, store: Store, runtime
     )
     events_before = count_profile_reads(runtime)
     log_bytes_before = access_log_bytes(runtime, store)
-    with serving(directory, runtime, rate_limits=True) as base:
-        profile_pulls(report, wrk, directory, base, runtime, pop)
+    with serving(directory, runtime.settings, workers=WORKERS) as base:
+        profile_pulls(report, wrk, base, runtime, pop)
         synced = bulk_sync(base, pop)
     events_after = count_profile_reads(runtime)
     log_bytes_after = access_log_bytes(runtime, store)
@@ -793,8 +346,8 @@ def measure_all(report: Report, wrk: str, directory: Path, store: Store, runtime
         "A bulk sync of N customers appends N events, one per profile, each in its own "
         "transaction."
     )
-    with serving(directory, runtime, rate_limits=False) as base:
-        tokens(report, wrk, directory, base, pop)
+    with serving(directory, runtime.settings, workers=WORKERS, module=UNLIMITED_SERVER) as base:
+        tokens(report, wrk, base, pop)
     report.note(
         f"Servers: `python -m emanet.cli serve --workers {WORKERS}` (gunicorn sync workers, "
         "access log to stdout, sent to /dev/null) with EMANET_MODE=test on 127.0.0.1; wrk "

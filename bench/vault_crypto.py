@@ -22,23 +22,16 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Column, MetaData, String, Table, Text, Uuid, func, insert, select
 
 from bench.runner import Report, measure
-from emanet import migrate
-from emanet.bootstrap import Runtime, build_runtime
-from emanet.database import make_engine
+from bench.scratch_instance import open_runtime
+from emanet.bootstrap import Runtime
 from emanet.demo_data import demo_people, demo_profile
-from emanet.settings import Settings
 from schemas.field_catalogue import JsonValue, field_spec
-from vault.accounts.passwords import Argon2Cost
 from vault.accounts.services import create_customer
-from vault.keys.local_keyring import LocalKeyring
-from vault.keys.rotation import register_active_kek
 from vault.profile.models import ProfileField
 from vault.profile.services import field_aad, get_field, read_fields, set_field
 
 CUSTOMERS = 400
 SEED = 20261124
-# Argon2id at a cost a benchmark can afford 400 times: password hashing is not measured here.
-BENCH_ARGON2 = Argon2Cost(time_cost=1, memory_cost_kib=8192, parallelism=1)
 PASSWORD = "a perfectly long benchmark password"
 # Fields every demo profile has (the first ten make the ten-field read).
 COMMON_KEYS = (
@@ -85,27 +78,6 @@ class Population:
 def canonical(value: JsonValue) -> bytes:
     """Encode a field value exactly as the vault does before sealing it."""
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
-
-
-def open_runtime(directory: Path) -> Runtime:
-    """Migrate a fresh SQLite file, create a keyring, and build the runtime as the app does."""
-    instance = directory / "instance"
-    instance.mkdir()
-    url = f"sqlite:///{directory / 'emanet.db'}"
-    engine = make_engine(url)
-    migrate.upgrade(engine)
-    engine.dispose()
-    settings = Settings(
-        instance_dir=instance,
-        database_url=url,
-        secret_key="bench-secret-key-" + uuid.uuid4().hex,
-        argon2=BENCH_ARGON2,
-        mode="test",
-    )
-    LocalKeyring.create(settings.keyring_path)
-    runtime = build_runtime(settings)
-    register_active_kek(runtime.vault)
-    return runtime
 
 
 def populate(runtime: Runtime, count: int) -> Population:

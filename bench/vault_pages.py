@@ -14,23 +14,11 @@ folder. Needs wrk (Debian: `apt-get install wrk`) and GNU time (`apt-get install
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import os
 import re
-import secrets
-import shutil
-import socket
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 import uuid
-import zipfile
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -39,37 +27,29 @@ from pathlib import Path
 import requests
 from sqlalchemy import event, func, select
 
-from bench.runner import Report, Timing
-from emanet import migrate
+from bench.export_footprint import EMANET, LARGE_VAULT, SMALL_VAULT, measure_exports
+from bench.http_load import Wrk, record_wrk, require, require_wrk, serving
+from bench.runner import Report
+from bench.scratch_instance import open_runtime
 from emanet.app import create_app
-from emanet.bootstrap import Runtime, build_runtime
-from emanet.database import make_engine
-from emanet.settings import Settings
+from emanet.bootstrap import Runtime
 from schemas.field_catalogue import FIELD_CATALOGUE
 from schemas.interactions import InteractionEntry, InteractionKind
 from tests.factories import make_active_agreement, make_business
 from tests.field_examples import GOOD_VALUES
 from vault.access_log.models import AccessEvent
 from vault.access_log.services import LogEntry, append_event
-from vault.accounts.passwords import Argon2Cost
 from vault.accounts.services import create_customer
 from vault.interactions.services import CUSTOMER_AUTHOR, record_interaction
-from vault.keys.local_keyring import LocalKeyring
-from vault.keys.rotation import register_active_kek
 
 LOG_ENTRIES = 10_000
 LOG_BATCH = 500  # access events appended per unit of work
-SMALL_VAULT = 1_000
-LARGE_VAULT = 10_000
 INTERACTION_BATCH = 500  # interactions recorded per unit of work
-EXPORT_REPEATS = 3  # each export runs this many times, taking turns; the best time is kept
 WORKERS = 2
 WRK_THREADS = 2
 WRK_CONNECTIONS = 8
 WRK_SECONDS = 8
 WRK_WARMUP_SECONDS = 2
-# Argon2id cheap enough for set-up; the one sign-in checks the hash at the cost it was made with.
-BENCH_ARGON2 = Argon2Cost(time_cost=1, memory_cost_kib=8192, parallelism=1)
 PASSWORD = "a perfectly long benchmark password"
 PAGE_EMAIL = "pages@bench.example"
 # What the business reads of the page customer, and what each of the 10,000 log entries names.
@@ -86,65 +66,10 @@ DATA = "/data"
 ACCESS_LOG = "/access-log"
 LOG_PAGE_ROWS = 50  # PAGE_SIZE of vault.access_log_views
 IN_PROCESS_REQUESTS = 50
-ROOT = Path(__file__).resolve().parents[1]
-EMANET = ROOT / ".venv" / "bin" / "emanet"
-# At 10x the interactions, the export's peak RSS may grow by this factor at most.
-RSS_GROWTH_TARGET = 1.5
-
-# One path, the headers given with -H; counts every answer that is not a 200 (a lost session
-# would answer 303 to the sign-in page, which wrk itself does not count as an error).
-WRK_SCRIPT = r"""
-local threads = {}
-
-function setup(thread)
-  table.insert(threads, thread)
-end
-
-function init(args)
-  not_ok = 0
-end
-
-function response(status, headers, body)
-  if status ~= 200 then not_ok = not_ok + 1 end
-end
-
-function done(summary, latency, requests)
-  local bad = 0
-  for _, thread in ipairs(threads) do bad = bad + thread:get("not_ok") end
-  local e = summary.errors
-  io.write(string.format(
-    'BENCH {"requests": %.0f, "duration_us": %.0f, "bytes": %.0f, "connect": %.0f, ' ..
-    '"read": %.0f, "write": %.0f, "status": %.0f, "timeout": %.0f, "not_200": %.0f, ' ..
-    '"p50_us": %.0f, "p90_us": %.0f, "p99_us": %.0f}\n',
-    summary.requests, summary.duration, summary.bytes, e.connect, e.read, e.write, e.status,
-    e.timeout, bad, latency:percentile(50), latency:percentile(90), latency:percentile(99)))
-end
-"""
 
 
 # --------------------------------------------------------------------------------------------
 # The database and the data
-
-
-def open_runtime(directory: Path) -> Runtime:
-    """Migrate a SQLite file, create a keyring, and build the runtime as the app does."""
-    instance = directory / "instance"
-    instance.mkdir()
-    url = f"sqlite:///{directory / 'emanet.db'}"
-    engine = make_engine(url)
-    migrate.upgrade(engine)
-    engine.dispose()
-    settings = Settings(
-        instance_dir=instance,
-        database_url=url,
-        secret_key="bench-secret-key-" + uuid.uuid4().hex,
-        argon2=BENCH_ARGON2,
-        mode="test",
-    )
-    LocalKeyring.create(settings.keyring_path)
-    runtime = build_runtime(settings)
-    register_active_kek(runtime.vault)
-    return runtime
 
 
 def full_profile() -> dict[str, object]:
@@ -313,66 +238,7 @@ def in_process(runtime: Runtime) -> tuple[dict[str, int], dict[str, float]]:
 
 
 # --------------------------------------------------------------------------------------------
-# The server, the sign-in and wrk
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@contextmanager
-def serving(directory: Path, runtime: Runtime) -> Iterator[str]:
-    """Serve the run's database and keyring with `emanet serve --workers 2` on a free port."""
-    settings = runtime.settings
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "EMANET_INSTANCE_DIR": str(settings.instance_dir),
-        "EMANET_DATABASE_URL": settings.database_url,
-        "EMANET_SECRET_KEY": settings.secret_key or "",
-        "EMANET_MODE": "test",
-        "EMANET_ISSUER": base,
-    }
-    command = [
-        sys.executable,
-        "-m",
-        "emanet.cli",
-        "serve",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(WORKERS),
-    ]
-    log = directory / f"server-{port}.log"
-    with log.open("wb") as errors:
-        server = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=errors
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    tail = log.read_text(errors="replace")[-3000:]
-                    raise RuntimeError(f"the server did not start:\n{tail}") from None
-                time.sleep(0.1)
-        yield base
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+# The sign-in and the pages under wrk
 
 
 def session_cookie(answer: requests.Response) -> str:
@@ -445,84 +311,9 @@ def sets_session(base: str) -> bool:
     return any(h.startswith("session=") for h in answer.raw.headers.getlist("Set-Cookie"))
 
 
-@dataclass(frozen=True)
-class WrkRun:
-    requests: int
-    seconds: float
-    bytes: int
-    p50: float
-    p90: float
-    p99: float
-
-    @property
-    def per_second(self) -> float:
-        return self.requests / self.seconds
-
-    def describe(self) -> str:
-        return (
-            f"{self.per_second:,.0f} req/s, p50 {self.p50 * 1e3:.1f} ms, "
-            f"p90 {self.p90 * 1e3:.1f} ms, p99 {self.p99 * 1e3:.1f} ms "
-            f"({self.requests:,} requests in {self.seconds:.1f} s, "
-            f"{self.bytes / max(self.requests, 1) / 1024:.1f} KiB each)"
-        )
-
-
-def require(tool: str, install: str) -> str:
-    found = shutil.which(tool) if "/" not in tool else (tool if os.access(tool, os.X_OK) else None)
-    if found is None:
-        raise RuntimeError(
-            f"{tool} is not installed, and this benchmark needs it. Install it ({install}) "
-            "and run the benchmark again."
-        )
-    return found
-
-
-def run_wrk(
-    wrk: str, directory: Path, url: str, *, seconds: int, headers: Sequence[str] = ()
-) -> WrkRun:
-    """Drive one page with wrk; fail on any error or any answer but 200."""
-    script = directory / "pages.lua"
-    if not script.exists():
-        script.write_text(WRK_SCRIPT)
-    command = [
-        wrk,
-        f"-t{WRK_THREADS}",
-        f"-c{WRK_CONNECTIONS}",
-        f"-d{seconds}s",
-        "--latency",
-        "-s",
-        str(script),
-    ]
-    for header in headers:
-        command += ["-H", header]
-    done = subprocess.run([*command, url], capture_output=True, text=True, timeout=seconds + 120)
-    lines = [line for line in done.stdout.splitlines() if line.startswith("BENCH ")]
-    if done.returncode != 0 or not lines:
-        raise RuntimeError(f"wrk failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
-    figures = json.loads(lines[-1].removeprefix("BENCH "))
-    errors = {k: figures[k] for k in ("connect", "read", "write", "status", "timeout", "not_200")}
-    if any(errors.values()) or not figures["requests"]:
-        raise RuntimeError(f"wrk GET {url}: errors {errors}:\n{done.stdout}")
-    return WrkRun(
-        int(figures["requests"]),
-        figures["duration_us"] / 1e6,
-        int(figures["bytes"]),
-        figures["p50_us"] / 1e6,
-        figures["p90_us"] / 1e6,
-        figures["p99_us"] / 1e6,
-    )
-
-
-def record_wrk(report: Report, name: str, run: WrkRun) -> None:
-    """Record a wrk run's throughput, and its p50 and p99 latencies as one-op 'rates'."""
-    report.rate(name, run.requests, run.seconds)
-    report.rate(f"{name}: p50 latency (µs/op = p50)", 1, run.p50)
-    report.rate(f"{name}: p99 latency (µs/op = p99)", 1, run.p99)
-
-
-def measure_pages(report: Report, wrk: str, directory: Path, runtime: Runtime) -> None:
+def measure_pages(report: Report, wrk: Wrk, directory: Path, runtime: Runtime) -> None:
     """(1) My data and the access log against the landing page, wrk against wrk."""
-    with serving(directory, runtime) as base:
+    with serving(directory, runtime.settings, workers=WORKERS) as base:
         cookie = sign_in(base)
         sizes = check_pages(base, cookie)
         landing_session = sets_session(base)
@@ -534,15 +325,15 @@ def measure_pages(report: Report, wrk: str, directory: Path, runtime: Runtime) -
         }
         # Warm-up: each worker imports lazily, fills its DEK cache and its statement caches.
         for path, headers in targets.values():
-            run_wrk(wrk, directory, base + path, seconds=WRK_WARMUP_SECONDS, headers=headers)
+            wrk.page(base + path, seconds=WRK_WARMUP_SECONDS, headers=headers)
         runs = {
-            name: run_wrk(wrk, directory, base + path, seconds=WRK_SECONDS, headers=headers)
+            name: wrk.page(base + path, seconds=WRK_SECONDS, headers=headers)
             for name, (path, headers) in targets.items()
         }
         check_pages(base, cookie)  # the session outlived the runs
     landing, data, log = runs
     for name, run in runs.items():
-        record_wrk(report, name, run)
+        record_wrk(report, name, run, latencies=("p50", "p99"))
     for what, name in (("my data", data), ("access log", log)):
         report.ratio(
             f"{what} ÷ landing page",
@@ -572,146 +363,10 @@ def measure_pages(report: Report, wrk: str, directory: Path, runtime: Runtime) -
         f"{LOG_PAGE_ROWS} rows and a link to older ones; the landing page "
         + ("sets a session cookie" if landing_session else "sets no session cookie")
         + ". "
-        + " ".join(f"`{name}`: {run.describe()}." for name, run in runs.items())
+        + " ".join(f"`{name}`: {run.describe(sizes=True)}." for name, run in runs.items())
         + " Page sizes: "
         + ", ".join(f"`{path}` {size / 1024:.1f} KiB" for path, size in sizes.items())
         + "."
-    )
-
-
-# --------------------------------------------------------------------------------------------
-# The export
-
-
-@dataclass(frozen=True)
-class ExportRun:
-    seconds: float  # wall clock, as /usr/bin/time measured it
-    peak_kib: int  # maximum resident set size
-    zip_bytes: int
-    unzipped_bytes: int  # what the archive's members hold, uncompressed
-
-
-def _clock(text: str) -> float:
-    # "h:mm:ss" or "m:ss.ss"
-    seconds = 0.0
-    for part in text.split(":"):
-        seconds = seconds * 60 + float(part)
-    return seconds
-
-
-def run_export(
-    gnu_time: str, directory: Path, runtime: Runtime, customer_id: uuid.UUID, interactions: int
-) -> ExportRun:
-    """Run the CLI export under /usr/bin/time -v; check the ZIP holds every interaction."""
-    output = directory / f"export-{interactions}-{secrets.token_hex(3)}.zip"
-    env = {
-        **os.environ,
-        "EMANET_INSTANCE_DIR": str(runtime.settings.instance_dir),
-        "EMANET_DATABASE_URL": runtime.settings.database_url,
-    }
-    done = subprocess.run(
-        [
-            gnu_time,
-            "-v",
-            str(EMANET),
-            "customer",
-            "export",
-            str(customer_id),
-            "--zip",
-            "--output",
-            str(output),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=directory,
-        timeout=600,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"export failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
-    peak = re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)
-    wall = re.search(r"Elapsed \(wall clock\) time \([^)]*\): ([\d:.]+)", done.stderr)
-    if peak is None or wall is None:
-        raise RuntimeError(f"cannot read /usr/bin/time -v output:\n{done.stderr}")
-    with zipfile.ZipFile(output) as archive:
-        names = archive.namelist()
-        unzipped = sum(info.file_size for info in archive.infolist())
-        table = next((n for n in names if n.endswith("interactions.csv")), None)
-        if table is None or "vault.json" not in names:
-            raise RuntimeError(f"the export of {interactions} interactions holds {names}")
-        with archive.open(table) as raw:
-            rows = sum(1 for _ in csv.reader(io.TextIOWrapper(raw, encoding="utf-8-sig"))) - 1
-        with archive.open("vault.json") as raw:
-            document = json.load(raw)
-    if rows != interactions or len(document.get("interactions", [])) != interactions:
-        raise RuntimeError(f"the export holds {rows} interaction rows, not {interactions}")
-    size = output.stat().st_size
-    output.unlink()
-    return ExportRun(_clock(wall.group(1)), int(peak.group(1)), size, unzipped)
-
-
-def measure_exports(
-    report: Report, gnu_time: str, directory: Path, runtime: Runtime, pop: Population
-) -> None:
-    """(2) The CLI export of 0, 1,000 and 10,000 interactions, taking turns."""
-    runs: dict[int, list[ExportRun]] = {count: [] for count in pop.export_customers}
-    for _ in range(EXPORT_REPEATS):
-        for count, customer_id in pop.export_customers.items():
-            runs[count].append(run_export(gnu_time, directory, runtime, customer_id, count))
-    small, large, empty = runs[SMALL_VAULT], runs[LARGE_VAULT], runs[0]
-    names = {count: f"export --zip, {count:,} interactions (interactions)" for count in runs}
-    rss = {count: f"export --zip, {count:,} interactions: peak RSS (ops/s = KiB)" for count in runs}
-    for count in (SMALL_VAULT, LARGE_VAULT):
-        report.rate(names[count], count, Timing(tuple(r.seconds for r in runs[count])))
-    marginal = f"export --zip, the {LARGE_VAULT - SMALL_VAULT:,} interactions more (interactions)"
-    report.rate(
-        marginal,
-        LARGE_VAULT - SMALL_VAULT,
-        Timing(tuple(b.seconds - a.seconds for a, b in zip(small, large, strict=True))),
-    )
-    for count in (0, SMALL_VAULT, LARGE_VAULT):
-        report.rate(rss[count], max(r.peak_kib for r in runs[count]), 1.0)
-    report.ratio(
-        "export time per interaction, 10,000 ÷ 1,000",
-        names[LARGE_VAULT],
-        names[SMALL_VAULT],
-        "time per interaction of the large export as a multiple of the small one's (1 = "
-        "linear; the process's start-up, about the empty vault's time, weighs more on the "
-        "small one; the marginal rate row, the 10,000 run minus the 1,000 run of the same "
-        "round, is the export's own pace)",
-        of="time",
-    )
-    report.ratio(
-        "export peak RSS, 10,000 ÷ 1,000 interactions",
-        rss[LARGE_VAULT],
-        rss[SMALL_VAULT],
-        "peak resident memory of the whole `emanet` process at 10x the interactions; an "
-        "export that held everything would grow with the data, a streaming one stays flat",
-        at_most=RSS_GROWTH_TARGET,
-    )
-    base = max(r.peak_kib for r in empty)
-    report.note(
-        f"(2) `/usr/bin/time -v {EMANET.relative_to(ROOT)} customer export <id> --zip --output "
-        "FILE` with EMANET_INSTANCE_DIR and EMANET_DATABASE_URL of the run, "
-        f"{EXPORT_REPEATS} runs of each vault taking turns (empty, 1,000, 10,000); the rates "
-        "hold the best wall time, the RSS rows the highest peak of the runs. Each ZIP was "
-        "opened and checked: interactions.csv and vault.json hold every interaction. Each "
-        "vault also holds all 17 profile fields and one agreement; interactions alternate "
-        "kinds (a purchase with an amount every sixth), half logged by the business. "
-        + " ".join(
-            f"{count:,} interactions: "
-            + ", ".join(f"{r.seconds:.2f} s / {r.peak_kib / 1024:.1f} MiB" for r in rs)
-            + f", ZIP {rs[0].zip_bytes / 1024:,.0f} KiB"
-            + f" ({rs[0].unzipped_bytes / 1024:,.0f} KiB unzipped)"
-            + (
-                f" (peak {(max(r.peak_kib for r in rs) - base) / 1024:+.1f} MiB over the "
-                "empty vault's)"
-                if count
-                else " (the process's own footprint: Python, imports, one batch)"
-            )
-            + "."
-            for count, rs in ((0, empty), (SMALL_VAULT, small), (LARGE_VAULT, large))
-        )
     )
 
 
@@ -720,12 +375,13 @@ def measure_exports(
 
 def run(report: Report) -> None:
     """Set up the data, serve it, measure (1), then run the exports of (2)."""
-    wrk = require("wrk", "Debian/Ubuntu: `apt-get install -y wrk`")
+    executable = require_wrk()
     gnu_time = require("/usr/bin/time", "Debian/Ubuntu: `apt-get install -y time`")
     if not os.access(EMANET, os.X_OK):
         raise RuntimeError(f"{EMANET} is missing: install the project into .venv first")
     with tempfile.TemporaryDirectory(prefix="emanet-bench-vault-pages-") as folder:
         directory = Path(folder)
+        wrk = Wrk(executable, directory, WRK_THREADS, WRK_CONNECTIONS)
         runtime = open_runtime(directory)
         try:
             measure_all(report, wrk, gnu_time, directory, runtime)
@@ -733,7 +389,7 @@ def run(report: Report) -> None:
             runtime.close()
 
 
-def measure_all(report: Report, wrk: str, gnu_time: str, directory: Path, runtime: Runtime) -> None:
+def measure_all(report: Report, wrk: Wrk, gnu_time: str, directory: Path, runtime: Runtime) -> None:
     pop = populate(runtime)
     logged = count_log(runtime, pop.page_customer)
     if logged < LOG_ENTRIES:
@@ -774,7 +430,7 @@ def measure_all(report: Report, wrk: str, gnu_time: str, directory: Path, runtim
         + "."
     )
     measure_pages(report, wrk, directory, runtime)
-    measure_exports(report, gnu_time, directory, runtime, pop)
+    measure_exports(report, gnu_time, directory, runtime, pop.export_customers)
     report.note(
         "Load average at the end: " + ", ".join(f"{load:.2f}" for load in os.getloadavg()) + "."
     )
