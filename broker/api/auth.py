@@ -8,8 +8,7 @@ from flask import request
 
 from broker.api.problems import Problem
 from broker.gate import Caller
-from broker.oauth.models import OAuthToken
-from broker.oauth.tokens import live_access_token
+from broker.oauth.tokens import LiveToken, live_access_token
 from vault.unit_of_work import UnitOfWork
 
 
@@ -17,7 +16,7 @@ from vault.unit_of_work import UnitOfWork
 class Bearer:
     """The token a request presented, and who it speaks for."""
 
-    token: OAuthToken
+    token: LiveToken
     caller: Caller
 
 

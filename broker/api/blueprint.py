@@ -8,13 +8,13 @@ from typing import TypeVar
 
 from flask import Blueprint, Response, current_app, jsonify, request
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from werkzeug.exceptions import HTTPException
 
 from broker.api.auth import Bearer
 from broker.api.problems import Problem
+from broker.businesses.models import PairwiseSubject
 from broker.gate import AccessDenied
-from broker.pairwise import customer_for
 from schemas.agreements import AgreementStatus
 from vault.agreements.models import Agreement
 from vault.unit_of_work import UnitOfWork, Vault
@@ -76,32 +76,61 @@ def denied(error: AccessDenied) -> Problem:
     )
 
 
+_AGREEMENTS = Agreement.__table__.c
+_PAIRS = PairwiseSubject.__table__.c
+# The customer a business names by its pairwise identifier, as a subquery: the agreement is
+# then found through its customer index, whatever number of agreements the business has.
+_CUSTOMER = (
+    select(_PAIRS.customer_id)
+    .where(_PAIRS.subject == bindparam("subject"), _PAIRS.business_id == bindparam("business"))
+    .scalar_subquery()
+)
+# Statements built once; only the id is read, the gate reads the agreement under its lock.
+_BOUND_AGREEMENT = select(_AGREEMENTS.id).where(
+    _AGREEMENTS.id == bindparam("agreement_id"), _AGREEMENTS.customer_id == _CUSTOMER
+)
+_LATEST_ACTIVE = (
+    select(_AGREEMENTS.id)
+    .where(
+        _AGREEMENTS.customer_id == _CUSTOMER,
+        _AGREEMENTS.business_id == bindparam("business"),
+        _AGREEMENTS.status == AgreementStatus.ACTIVE.value,
+    )
+    .order_by(_AGREEMENTS.decided_at.desc())
+    .limit(1)
+)
+
+
+def agreement_id_for_subject(uow: UnitOfWork, bearer: Bearer, subject: str) -> uuid.UUID:
+    """Return the id of the agreement a request may use for this customer, or raise 404.
+
+    An agreement token names its agreement; a client-credentials token uses the customer's
+    latest active one. Whether the agreement allows the request is the gate's decision.
+    """
+    params = {"subject": subject, "business": bearer.caller.business_id}
+    if bearer.token.agreement_id is not None:
+        found = uow.session.scalar(
+            _BOUND_AGREEMENT, {**params, "agreement_id": bearer.token.agreement_id}
+        )
+    else:
+        found = uow.session.scalar(_LATEST_ACTIVE, params)
+    if found is None:
+        raise _no_such_customer()
+    return found
+
+
 def agreement_for_subject(uow: UnitOfWork, bearer: Bearer, subject: str) -> Agreement:
-    """Return the agreement a request may use for this customer, or raise 404."""
-    not_found = Problem(
+    """Return the agreement a request may use for this customer (to change it), or raise 404."""
+    agreement = uow.session.get(Agreement, agreement_id_for_subject(uow, bearer, subject))
+    if agreement is None:
+        raise _no_such_customer()
+    return agreement
+
+
+def _no_such_customer() -> Problem:
+    return Problem(
         404, "not-found", "No such customer", "This business has no agreement with that customer."
     )
-    customer_id = customer_for(uow, bearer.caller.business_id, subject)
-    if customer_id is None:
-        raise not_found
-    if bearer.token.agreement_id is not None:
-        agreement = uow.session.get(Agreement, bearer.token.agreement_id)
-        if agreement is None or agreement.customer_id != customer_id:
-            raise not_found
-        return agreement
-    latest = uow.session.scalar(
-        select(Agreement)
-        .where(
-            Agreement.business_id == bearer.caller.business_id,
-            Agreement.customer_id == customer_id,
-            Agreement.status == AgreementStatus.ACTIVE.value,
-        )
-        .order_by(Agreement.decided_at.desc())
-        .limit(1)
-    )
-    if latest is None:
-        raise not_found
-    return latest
 
 
 def parse_uuid(value: str, what: str) -> uuid.UUID:

@@ -7,6 +7,7 @@ from flask import Response
 from broker.api.auth import authenticate_bearer
 from broker.api.blueprint import (
     agreement_for_subject,
+    agreement_id_for_subject,
     api_vault,
     blueprint,
     denied,
@@ -35,9 +36,9 @@ def profile(subject: str) -> Response:
     """The customer's granted fields, read through the gate."""
     with api_vault().unit_of_work() as uow:
         bearer = authenticate_bearer(uow)
-        agreement = agreement_for_subject(uow, bearer, subject)
+        agreement_id = agreement_id_for_subject(uow, bearer, subject)
         try:
-            granted = read_profile(uow, bearer.caller, agreement.id)
+            granted = read_profile(uow, bearer.caller, agreement_id, subject=subject)
         except AccessDenied as error:
             raise denied(error) from None
     return json_response(
@@ -58,9 +59,9 @@ def list_interactions(subject: str) -> Response:
     """The interactions this business logged with the customer (never anyone else's)."""
     with api_vault().unit_of_work() as uow:
         bearer = authenticate_bearer(uow)
-        agreement = agreement_for_subject(uow, bearer, subject)
+        agreement_id = agreement_id_for_subject(uow, bearer, subject)
         try:
-            records = read_interactions(uow, bearer.caller, agreement.id)
+            records = read_interactions(uow, bearer.caller, agreement_id)
         except AccessDenied as error:
             raise denied(error) from None
     return json_response(
@@ -87,9 +88,9 @@ def add_interaction(subject: str) -> Response:
     entry = parse_body(InteractionEntry)
     with api_vault().unit_of_work() as uow:
         bearer = authenticate_bearer(uow)
-        agreement = agreement_for_subject(uow, bearer, subject)
+        agreement_id = agreement_id_for_subject(uow, bearer, subject)
         try:
-            interaction_id = append_interaction(uow, bearer.caller, agreement.id, entry)
+            interaction_id = append_interaction(uow, bearer.caller, agreement_id, entry)
         except AccessDenied as error:
             raise denied(error) from None
     return json_response(Created(id=str(interaction_id), status="logged"), 201)

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from broker.oauth.models import AuthorizationCode, OAuthToken, PendingAuthorization
 from vault.unit_of_work import UnitOfWork
@@ -132,14 +132,32 @@ def store_token(
     return NewToken(access, refresh, int(ACCESS_LIFETIME.total_seconds()))
 
 
-def live_access_token(uow: UnitOfWork, token: str) -> OAuthToken | None:
-    """Return the access token's record when it is neither revoked nor expired."""
-    record = uow.session.scalar(
-        select(OAuthToken).where(OAuthToken.access_hash == token_hash(uow, token))
-    )
+@dataclass(frozen=True, slots=True)
+class LiveToken:
+    """Who a live access token speaks for, and the agreement it is bound to, if any."""
+
+    client_id: str
+    business_id: uuid.UUID
+    agreement_id: uuid.UUID | None
+
+
+_TOKENS = OAuthToken.__table__.c
+# Read on every API call and never changed by it: plain columns, built once.
+_LIVE_TOKEN = select(
+    _TOKENS.client_id,
+    _TOKENS.business_id,
+    _TOKENS.agreement_id,
+    _TOKENS.revoked_at,
+    _TOKENS.access_expires_at,
+).where(_TOKENS.access_hash == bindparam("access_hash"))
+
+
+def live_access_token(uow: UnitOfWork, token: str) -> LiveToken | None:
+    """Return the access token's grant when it is neither revoked nor expired."""
+    record = uow.session.execute(_LIVE_TOKEN, {"access_hash": token_hash(uow, token)}).first()
     if record is None or record.revoked_at is not None or record.access_expires_at <= uow.now():
         return None
-    return record
+    return LiveToken(record.client_id, record.business_id, record.agreement_id)
 
 
 def find_refresh_token(uow: UnitOfWork, token: str) -> OAuthToken | None:
