@@ -93,7 +93,7 @@ def _refusal(
     """THE POLICY: return why the agreement does not allow this (reason, words), or None."""
     if state is None or state.business_id != caller.business_id:
         return "no_agreement", "There is no such agreement for this business."
-    status = current_status(state, now)  # type: ignore[arg-type]  # uses status, valid_until
+    status = current_status(state, now)
     if status is not AgreementStatus.ACTIVE:
         return status.value, f"The agreement is {status.value}."
     if state.restricted:
