@@ -362,7 +362,6 @@ def serve_without_rate_limits(argv: Sequence[str]) -> None:
     import argparse
 
     from emanet import cli_serve
-    from emanet.app import create_app
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", default="127.0.0.1")
@@ -370,13 +369,8 @@ def serve_without_rate_limits(argv: Sequence[str]) -> None:
     parser.add_argument("--workers", type=int, default=WORKERS)
     args = parser.parse_args(argv)
 
-    class UnlimitedServer(cli_serve.EmanetServer):
-        def load(self) -> object:
-            return create_app(config={"RATELIMIT_ENABLED": False})
-
-    # run_server builds `EmanetServer` with the options `emanet serve` uses: keep them.
-    cli_serve.EmanetServer = UnlimitedServer  # type: ignore[misc]
-    cli_serve.run_server(args.host, args.port, args.workers)
+    # The same server `emanet serve` runs, with the token endpoint's rate limit off.
+    cli_serve.run_server(args.host, args.port, args.workers, {"RATELIMIT_ENABLED": False})
 
 
 if __name__ == "__main__":

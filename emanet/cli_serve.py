@@ -16,7 +16,8 @@ from emanet.settings import load_settings
 class EmanetServer(BaseApplication):
     """Gunicorn running `create_app()` in each worker."""
 
-    def __init__(self, options: dict[str, Any]) -> None:
+    def __init__(self, options: dict[str, Any], app_config: dict[str, Any] | None = None) -> None:
+        self.app_config = app_config
         self.options = options
         super().__init__()
 
@@ -27,11 +28,13 @@ class EmanetServer(BaseApplication):
     def load(self) -> Flask:
         from emanet.app import create_app
 
-        return create_app()
+        return create_app(self.app_config)
 
 
-def run_server(host: str, port: int, workers: int) -> None:
-    """Serve until interrupted."""
+def run_server(
+    host: str, port: int, workers: int, app_config: dict[str, Any] | None = None
+) -> None:
+    """Serve until interrupted; `app_config` overrides Flask settings of every worker's app."""
     EmanetServer(
         {
             "bind": f"{host}:{port}",
@@ -41,7 +44,8 @@ def run_server(host: str, port: int, workers: int) -> None:
             "timeout": 60,
             # gunicorn's control socket sits at one path per user; two servers would collide.
             "control_socket_disable": True,
-        }
+        },
+        app_config,
     ).run()
 
 

@@ -31,7 +31,7 @@ def bulk_token(client: FlaskClient, credentials: IssuedClient) -> str:
     return str(answer.get_json()["access_token"])
 
 
-def connected(runtime: Runtime, business_id: object, n: int) -> list[object]:
+def connected(runtime: Runtime, business_id: uuid.UUID, n: int) -> list[uuid.UUID]:
     customers = []
     for i in range(n):
         customer = make_customer(
@@ -42,7 +42,7 @@ def connected(runtime: Runtime, business_id: object, n: int) -> list[object]:
                 "contact.phone": "+994 50 222 33 44",
             },
         )
-        make_active_agreement(runtime.vault, business_id, customer, FIELDS)  # type: ignore[arg-type]
+        make_active_agreement(runtime.vault, business_id, customer, FIELDS)
         customers.append(customer)
     return customers
 
@@ -106,7 +106,7 @@ def test_bulk_sync_updated_since_sends_only_changed_profiles(
     mark = datetime.now(UTC) + timedelta(milliseconds=5)
     time.sleep(0.02)
     with runtime.vault.unit_of_work() as uow:
-        set_field(uow, customers[1], "identity.given_name", "Günel Nur")  # type: ignore[arg-type]
+        set_field(uow, customers[1], "identity.given_name", "Günel Nur")
     status, page = get(client, "/api/v1/sync/profiles", token, updated_since=mark.isoformat())
     assert status == 200
     assert [p["fields"]["identity.given_name"]["value"] for p in page["items"]] == ["Günel Nur"]
@@ -236,11 +236,11 @@ def test_schemathesis_finds_no_server_error(app: Flask, runtime: Runtime) -> Non
             max_examples=25, deadline=None, database=None, suppress_health_check=list(HealthCheck)
         )
         @given(case=op.as_strategy())
-        def check(case: object) -> None:
-            response = case.call(headers={"Authorization": f"Bearer {token}"})  # type: ignore[attr-defined]
+        def check(case: schemathesis.Case) -> None:
+            response = case.call(headers={"Authorization": f"Bearer {token}"})
             statuses.add(response.status_code)
             if response.status_code >= 500:
-                failures.append((case.method, case.formatted_path, response.status_code))  # type: ignore[attr-defined]
+                failures.append((case.method, case.formatted_path, response.status_code))
 
         check()
     assert failures == []
