@@ -71,11 +71,14 @@ def register_blueprints(app: Flask) -> None:
     from broker.oauth.views import blueprint as oauth
     from broker.oauth.views import introspect, revoke, token
     from broker.oauth.views import server as authorization_server
+    from business_portal.errors import init_portal_errors
+    from business_portal.navigation import init_portal_navigation
+    from business_portal.web_routes import portal_blueprints
     from vault.web_routes import vault_blueprints
 
     api = api_blueprint()
     csrf = CSRFProtect(app)
-    for blueprint in (*vault_blueprints(), oauth, invites, api):
+    for blueprint in (*vault_blueprints(), *portal_blueprints(), oauth, invites, api):
         app.register_blueprint(blueprint)
     csrf.exempt(api)
     for view in (token, revoke, introspect):
@@ -84,6 +87,8 @@ def register_blueprints(app: Flask) -> None:
     app.config["EMANET_CONSENT_RETURN_ORIGINS"] = return_origins
     init_rate_limits(app)
     init_navigation(app)
+    init_portal_navigation(app)
+    init_portal_errors(app)
 
 
 def runtime_of(app: Flask) -> bootstrap.Runtime:

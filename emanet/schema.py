@@ -4,6 +4,18 @@ from broker.businesses.models import Business, OAuthClient, PairwiseSubject, Sta
 from broker.invites.models import Invite
 from broker.oauth.models import AuthorizationCode, OAuthToken, PendingAuthorization
 from broker.webhooks.models import WebhookDelivery, WebhookEndpoint
+from business_portal.customers.models import IndexedAgreement, SearchTerm
+from business_portal.records.keys import BusinessKey
+from business_portal.records.models import (
+    CustomerTag,
+    Deal,
+    Note,
+    PipelineStage,
+    RequestTemplate,
+    SavedView,
+    Task,
+)
+from business_portal.segments.models import RfmScore
 from vault.access_log.models import AccessEvent, ChainHead
 from vault.accounts.models import Customer
 from vault.agreements.models import Agreement, AgreementEvent
@@ -22,21 +34,32 @@ __all__ = [
     "AgreementEvent",
     "AuthorizationCode",
     "Business",
+    "BusinessKey",
     "ChainHead",
     "ConsentReceipt",
     "Customer",
     "CustomerKey",
+    "CustomerTag",
+    "Deal",
+    "IndexedAgreement",
     "Interaction",
     "Invite",
     "KekRecord",
+    "Note",
     "OAuthClient",
     "OAuthToken",
     "OutboxEvent",
     "PairwiseSubject",
     "PendingAuthorization",
+    "PipelineStage",
     "ProfileField",
     "ProfileFieldVersion",
+    "RequestTemplate",
+    "RfmScore",
+    "SavedView",
+    "SearchTerm",
     "StaffUser",
+    "Task",
     "WebhookDelivery",
     "WebhookEndpoint",
     "metadata",

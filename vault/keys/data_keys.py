@@ -21,7 +21,7 @@ class NoDataKeyError(LookupError):
 
 def dek_aad(customer_id: uuid.UUID) -> bytes:
     """Bind a wrapped data key to its customer: moved to another customer, it won't unwrap."""
-    return aead.associated_data("emanet/dek/v1", customer_id)
+    return aead.associated_data(CustomerKey.__dek_context__, customer_id)
 
 
 class DataKeys:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import ClassVar
 
 from sqlalchemy import ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -28,6 +29,8 @@ class CustomerKey(Base):
     """One customer's data key, stored only wrapped by a key-encryption key."""
 
     __tablename__ = "customer_keys"
+    # KEK rotation rewraps every table that names its key context (vault.keys.rotation).
+    __dek_context__: ClassVar[str] = "emanet/dek/v1"
 
     customer_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True

@@ -7,13 +7,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from vault.access_log.services import LogEntry, append_event
-from vault.keys.data_keys import dek_aad
-from vault.keys.models import CustomerKey, KekRecord
+from vault.keys.aead import associated_data
+from vault.keys.models import KekRecord
 from vault.keys.provider import KekInfo, WrappedKey
+from vault.orm import Base
 from vault.unit_of_work import Vault
 
 log = logging.getLogger(__name__)
@@ -50,12 +51,15 @@ class RotationReport:
 def key_status(vault: Vault) -> list[KekUsage]:
     """Describe every KEK known to the keyring or the database."""
     in_keyring: dict[str, KekInfo] = {info.kek_id: info for info in vault.provider.list_keks()}
+    counts: dict[str, int] = {}
     with vault.unit_of_work(write=False) as uow:
         registered = set(uow.session.scalars(select(KekRecord.kek_id)))
-        rows = uow.session.execute(
-            select(CustomerKey.kek_id, func.count()).group_by(CustomerKey.kek_id)
-        ).all()
-    counts: dict[str, int] = {kek_id: count for kek_id, count in rows}
+        for table in wrapped_key_tables():
+            rows = uow.session.execute(
+                select(table.c.kek_id, func.count()).group_by(table.c.kek_id)
+            )
+            for kek_id, count in rows:
+                counts[kek_id] = counts.get(kek_id, 0) + count
     usages = []
     for kek_id in sorted(set(in_keyring) | registered | set(counts)):
         info = in_keyring.get(kek_id)
@@ -87,6 +91,7 @@ def rotate_kek(
 
     The new key is registered in the database before it becomes active, so a data key wrapped
     by any process can always name a registered KEK. Each batch is its own short transaction.
+    Every table of wrapped keys is rewrapped: customers' data keys and businesses' keys.
     """
     provider = vault.provider
     new_kek_id = provider.add_kek()
@@ -95,49 +100,17 @@ def rotate_kek(
         uow.commit()
     provider.activate_kek(new_kek_id)
     report = RotationReport(new_kek_id=new_kek_id)
+    tables = wrapped_key_tables()
     with vault.unit_of_work(write=False) as uow:
-        total = (
+        total = sum(
             uow.session.scalar(
-                select(func.count())
-                .select_from(CustomerKey)
-                .where(CustomerKey.kek_id != new_kek_id)
+                select(func.count()).select_from(table).where(table.c.kek_id != new_kek_id)
             )
             or 0
+            for table in tables
         )
-    while True:
-        if provider.active_kek_id != new_kek_id:
-            raise RotationConflictError(
-                f"Another rotation made {provider.active_kek_id} active while this one was "
-                f"rewrapping under {new_kek_id}; run `emanet keys rotate` again when it ends."
-            )
-        with vault.unit_of_work() as uow:
-            rows = uow.session.execute(
-                select(CustomerKey.customer_id, CustomerKey.kek_id, CustomerKey.wrapped_dek)
-                .where(CustomerKey.kek_id != new_kek_id)
-                .order_by(CustomerKey.customer_id)
-                .limit(batch_size)
-            ).all()
-            if not rows:
-                break
-            for row in rows:
-                aad = dek_aad(row.customer_id)
-                dek = provider.unwrap(WrappedKey(row.kek_id, row.wrapped_dek), aad)
-                rewrapped = provider.wrap(dek, aad)
-                # Conditional on the old wrapping: a row changed meanwhile is simply revisited.
-                uow.session.execute(
-                    update(CustomerKey)
-                    .where(
-                        CustomerKey.customer_id == row.customer_id,
-                        CustomerKey.kek_id == row.kek_id,
-                    )
-                    .values(
-                        kek_id=rewrapped.kek_id, wrapped_dek=rewrapped.blob, wrapped_at=uow.now()
-                    )
-                )
-            uow.commit()
-        report.rewrapped += len(rows)
-        if progress:
-            progress(report.rewrapped, max(total, report.rewrapped))
+    for table in tables:
+        _rewrap_table(vault, table, new_kek_id, batch_size, report, total, progress)
     log.info("rewrapped %d data keys under %s", report.rewrapped, new_kek_id)
     with vault.unit_of_work() as uow:
         append_event(
@@ -152,6 +125,63 @@ def rotate_kek(
     if retire:
         report.retired, report.still_in_use = retire_unused_keks(vault)
     return report
+
+
+def wrapped_key_tables() -> list[Table]:
+    """Return every table of keys wrapped by a KEK: mapped classes naming a `__dek_context__`."""
+    tables = []
+    for mapper in Base.registry.mappers:
+        context = getattr(mapper.class_, "__dek_context__", None)
+        if context is not None:
+            table = mapper.local_table
+            assert isinstance(table, Table)
+            table.info["dek_context"] = context
+            tables.append(table)
+    return sorted(tables, key=lambda t: t.name)
+
+
+def _rewrap_table(
+    vault: Vault,
+    table: Table,
+    new_kek_id: str,
+    batch_size: int,
+    report: RotationReport,
+    total: int,
+    progress: Progress | None,
+) -> None:
+    provider = vault.provider
+    (owner,) = table.primary_key.columns
+    while True:
+        if provider.active_kek_id != new_kek_id:
+            raise RotationConflictError(
+                f"Another rotation made {provider.active_kek_id} active while this one was "
+                f"rewrapping under {new_kek_id}; run `emanet keys rotate` again when it ends."
+            )
+        with vault.unit_of_work() as uow:
+            rows = uow.session.execute(
+                select(owner, table.c.kek_id, table.c.wrapped_dek)
+                .where(table.c.kek_id != new_kek_id)
+                .order_by(owner)
+                .limit(batch_size)
+            ).all()
+            if not rows:
+                return
+            for owner_id, kek_id, blob in rows:
+                aad = associated_data(table.info["dek_context"], owner_id)
+                dek = provider.unwrap(WrappedKey(kek_id, blob), aad)
+                rewrapped = provider.wrap(dek, aad)
+                # Conditional on the old wrapping: a row changed meanwhile is simply revisited.
+                uow.session.execute(
+                    update(table)
+                    .where(owner == owner_id, table.c.kek_id == kek_id)
+                    .values(
+                        kek_id=rewrapped.kek_id, wrapped_dek=rewrapped.blob, wrapped_at=uow.now()
+                    )
+                )
+            uow.commit()
+        report.rewrapped += len(rows)
+        if progress:
+            progress(report.rewrapped, max(total, report.rewrapped))
 
 
 def retire_unused_keks(vault: Vault) -> tuple[list[str], list[str]]:

@@ -1,0 +1,1 @@
+"""The customer list: connected customers, their granted fields, search, filters, views."""

@@ -1,0 +1,1 @@
+"""RFM segments from the business's own purchase interactions."""
