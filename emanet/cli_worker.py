@@ -23,6 +23,7 @@ from broker.webhooks.services import (
     disable_endpoint,
     register_endpoint,
 )
+from business_portal.worker_passes import portal_passes
 from emanet.settings import Settings
 from vault.outbox.services import EVENT_TYPES
 
@@ -70,7 +71,13 @@ def worker(ctx: click.Context, once: bool, interval: float) -> None:
 
     stop = threading.Event()
     with _stop_on_signals(stop), opened(ctx) as runtime:
-        run_worker(runtime.vault, once=once, interval=interval, stop_event=stop)
+        run_worker(
+            runtime.vault,
+            once=once,
+            interval=interval,
+            stop_event=stop,
+            passes=portal_passes(),
+        )
 
 
 @click.group()

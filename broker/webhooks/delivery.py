@@ -15,7 +15,7 @@ import threading
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -220,8 +220,19 @@ def deliver_due(
     return report
 
 
-def run_worker(vault: Vault, *, once: bool, interval: float, stop_event: threading.Event) -> None:
-    """Seal the access log, fan the outbox out and deliver, every `interval` seconds."""
+def run_worker(
+    vault: Vault,
+    *,
+    once: bool,
+    interval: float,
+    stop_event: threading.Event,
+    passes: Sequence[Callable[[Vault], None]] = (),
+) -> None:
+    """Seal the access log, fan the outbox out and deliver, every `interval` seconds.
+
+    `passes` are further jobs of each round (the business portal's retention and indexing),
+    given by the wiring so the broker need not know them.
+    """
     log.info("worker started")
     while not stop_event.is_set():
         try:
@@ -229,6 +240,8 @@ def run_worker(vault: Vault, *, once: bool, interval: float, stop_event: threadi
             with vault.unit_of_work() as uow:
                 fanned = fan_out(uow)
             report = deliver_due(vault, stop_event=stop_event)
+            for job in passes:
+                job(vault)
         except Exception:
             if once:
                 raise

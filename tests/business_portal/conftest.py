@@ -7,6 +7,7 @@ import re
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import Flask
@@ -122,3 +123,24 @@ def staff_client(app: Flask, business: PortalBusiness) -> Callable[[str], FlaskC
         return client
 
     return signed_in
+
+
+class Clock:
+    """A clock the test moves by hand (starts at the real time, so consent stays valid)."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock(vault: Vault) -> Clock:
+    """Put the vault on a hand-moved clock."""
+    moved = Clock(datetime.now(UTC).replace(microsecond=0))
+    vault.clock = moved
+    return moved
