@@ -32,11 +32,13 @@ demo: $(APP_STAMP) translations
 serve: $(APP_STAMP) translations
 	$(BIN)/emanet serve
 
-# Browser tests use Debian's Chromium; the PostgreSQL run uses pg_dump and psql.
+# Browser tests use Debian's Chromium; the PostgreSQL run uses pg_dump and psql; report tests
+# render PDFs with poppler's pdftoppm and pdftotext.
 system-test-deps:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v pg_dump >/dev/null 2>&1 || missing="$$missing postgresql-client"; \
+	command -v pdftotext >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing$$missing from Debian packages"; \
 		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \

@@ -19,7 +19,15 @@ PORTAL_NAV: list[tuple[str, LazyString, str]] = [
     ("portal_segments.segments", _l("Segments"), "any"),
     ("portal_requests.templates", _l("Requests"), "any"),
     ("portal_settings.settings", _l("Settings"), "owner"),
+    ("portal_compliance.registry", _l("Compliance"), "compliance"),
 ]
+
+# Who sees an entry: "any" staff, "owner" only, or "compliance" (officers and owners).
+AUDIENCES = {
+    "any": frozenset({"owner", "agent", "compliance", "viewer"}),
+    "owner": frozenset({"owner"}),
+    "compliance": frozenset({"owner", "compliance"}),
+}
 
 
 ROLE_LABELS = {
@@ -58,6 +66,6 @@ def init_portal_navigation(app: Flask) -> None:
         items = [
             PortalNavItem(url_for(endpoint), str(label), endpoint.split(".")[0] == area)
             for endpoint, label, who in PORTAL_NAV
-            if endpoint in app.view_functions and (who == "any" or member.is_owner)
+            if endpoint in app.view_functions and member.role in AUDIENCES[who]
         ]
         return {"portal_nav": items, "staff": member, "role_label": role_label}

@@ -16,6 +16,7 @@ PORTAL_PAGE_MODULES = [
     "business_portal.segments.views",
     "business_portal.requests.views",
     "business_portal.settings.views",
+    "business_portal.compliance.views",
 ]
 
 

@@ -1,0 +1,1 @@
+"""The compliance console: agreements under review, the provable log, reports."""
