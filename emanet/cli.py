@@ -12,7 +12,16 @@ from typing import Any
 
 import click
 
-from emanet import bootstrap, cli_audit, cli_business, cli_retention, cli_serve, cli_worker, migrate
+from emanet import (
+    bootstrap,
+    cli_audit,
+    cli_auditor,
+    cli_business,
+    cli_retention,
+    cli_serve,
+    cli_worker,
+    migrate,
+)
 from emanet.database import Database
 from emanet.settings import Settings, SettingsError, load_settings
 from schemas.field_errors import FieldValueError
@@ -323,6 +332,7 @@ main.add_command(cli_business.business)
 main.add_command(cli_worker.worker)
 main.add_command(cli_worker.webhook)
 main.add_command(cli_retention.retention)
+main.add_command(cli_auditor.auditor)
 
 
 if __name__ == "__main__":

@@ -74,6 +74,8 @@ def demo(ctx: click.Context, host: str, port: int, workers: int, no_serve: bool)
     from emanet.cli import init
     from emanet.demo_broker import seed_broker_demo
     from emanet.demo_data import DEMO_PASSWORD, seed_demo
+    from emanet.demo_portal import seed_portal_demo
+    from vault.access_log.chain import seal_pending
 
     os.environ.setdefault("EMANET_MODE", "demo")
     ctx.obj = load_settings()
@@ -82,6 +84,9 @@ def demo(ctx: click.Context, host: str, port: int, workers: int, no_serve: bool)
     try:
         created = seed_demo(runtime.vault, progress=_progress)
         businesses = seed_broker_demo(runtime.vault, ctx.obj.instance_dir, DEMO_PASSWORD)
+        if businesses:
+            seed_portal_demo(runtime.vault)
+            seal_pending(runtime.vault, settle_seconds=0)
     finally:
         runtime.close()
     click.echo(

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectChoice
@@ -17,6 +18,7 @@ from schemas.agreements import INTERACTIONS
 from schemas.choice_labels import pick_locale
 from schemas.field_catalogue import FIELD_CATALOGUE, GROUP_LABELS
 from vault.access_log.models import AccessEvent
+from vault.access_log.proofs import inclusion_bundle, provable_below
 from vault.access_log.services import customer_log_page
 from vault.agreement_words import purpose_words
 from vault.agreements.models import Agreement
@@ -66,6 +68,7 @@ class LogRow:
     allowed: bool
     refusal: str | None
     connection_url: str | None
+    proof_url: str | None  # None until a signed checkpoint covers the event
 
 
 def field_words(key: str, locale: str) -> str:
@@ -94,6 +97,7 @@ def _row(
     by_agreement: dict[uuid.UUID, Agreement],
     names: dict[uuid.UUID, str],
     locale: str,
+    provable: int,
 ) -> LogRow:
     agreement = by_agreement.get(event.agreement_id) if event.agreement_id else None
     if agreement is not None:
@@ -114,6 +118,9 @@ def _row(
         allowed=allowed,
         refusal=refusal,
         connection_url=connection_url(agreement.id) if agreement is not None else None,
+        proof_url=url_for("vault_access_log.proof", seq=event.seq)
+        if event.chain_position is not None and event.chain_position < provable
+        else None,
     )
 
 
@@ -179,7 +186,8 @@ def access_log() -> str:
             limit=PAGE_SIZE + 1,
         )
         by_agreement = {a.id: a for a in agreements}
-        rows = [_row(event, by_agreement, names, locale) for event in events[:PAGE_SIZE]]
+        provable = provable_below(uow.session)
+        rows = [_row(event, by_agreement, names, locale, provable) for event in events[:PAGE_SIZE]]
     older = _page_url(before=rows[-1].seq) if len(events) > PAGE_SIZE else None
     return render_template(
         "vault/access_log.html",
@@ -192,3 +200,32 @@ def access_log() -> str:
         else None,
         filtered=bool(business_id or field),
     )
+
+
+@blueprint.get("/access-log/<int:seq>/proof.json")
+@customer_required
+def proof(seq: int) -> Response:
+    """Download the proof that one event of the customer's log is in the signed log.
+
+    It verifies with SHA-256, Ed25519 and our published JWKS alone (RFC 9162 §2.1.3).
+    """
+    customer_id = current_customer()
+    if customer_id is None or not 0 < seq <= MAX_SEQ:
+        abort(404)
+    vault = current_vault()
+    with vault.unit_of_work(write=False) as uow:
+        bundle = inclusion_bundle(
+            uow.session,
+            seq,
+            customer_id=customer_id,
+            jwks_uri=vault.issuer.rstrip("/") + "/.well-known/jwks.json",
+        )
+    if bundle is None:
+        abort(404)  # not theirs, or not under a signed checkpoint yet: nothing to prove
+    body = json.dumps(bundle, indent=2, ensure_ascii=False)
+    response = Response(body + "\n", mimetype="application/json")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="emanet-access-proof-{seq}.json"'
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response

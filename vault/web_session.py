@@ -55,7 +55,7 @@ def sign_out() -> None:
 
 def safe_next(target: str | None, default: str) -> str:
     """Return `target` if it is a path on this site, else `default` (no open redirects)."""
-    if not target:
+    if not target or not target.isprintable():  # a line break would split the header
         return default
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from broker.webhooks.models import DELIVERED, FAILED, PENDING, WebhookDelivery, WebhookEndpoint
 from broker.webhooks.services import fan_out
 from broker.webhooks.signing import event_body, open_secret, signed_headers
-from vault.access_log.chain import seal_pending
+from vault.access_log.sealer import seal_pending
 from vault.keys.aead import DecryptionError
 from vault.outbox.models import OutboxEvent
 from vault.unit_of_work import Vault

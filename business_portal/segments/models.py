@@ -29,5 +29,7 @@ class RfmScore(Base):
     segment: Mapped[str] = mapped_column(String(24))
     last_purchase_at: Mapped[datetime] = mapped_column(UTCDateTime())
     purchases: Mapped[int] = mapped_column(Integer)
+    # In `currency`, the business's reporting currency (segments.rfm.reporting_currency).
     spent: Mapped[Decimal] = mapped_column(Numeric(16, 2))
+    currency: Mapped[str] = mapped_column(String(3))
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import date
 from functools import wraps
 from typing import ParamSpec, TypeVar
 
 from flask import abort, g, redirect, request, session, url_for
+from flask_babel import to_user_timezone
 from werkzeug.wrappers import Response
 
 from business_portal.staff.services import StaffMember, staff_member
@@ -59,6 +61,11 @@ def signed_in_staff() -> StaffMember:
     if member is None:  # a guard runs first; reaching here is a programming error
         abort(401)
     return member
+
+
+def portal_today() -> date:
+    """Return today's date where the staff member is (the page's time zone)."""
+    return to_user_timezone(current_vault().clock()).date()
 
 
 def staff_required(view: Callable[P, R]) -> Callable[P, R | Response]:

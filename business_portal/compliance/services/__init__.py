@@ -1,0 +1,1 @@
+"""The compliance console's use cases: plain functions over a unit of work, no Flask."""

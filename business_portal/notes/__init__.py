@@ -1,0 +1,1 @@
+"""The business's notes and tags about a customer."""
