@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Response
 
+from broker.amendments import AmendmentError, ask_for_amendment
 from broker.api.auth import authenticate_bearer
 from broker.api.blueprint import (
     agreement_for_subject,
@@ -16,9 +17,7 @@ from broker.api.blueprint import (
 )
 from broker.api.presenters import agreement_out
 from broker.api.problems import Problem
-from broker.businesses.services import business_snapshot
 from broker.gate import AccessDenied, append_interaction, read_interactions, read_profile
-from schemas.agreements import AgreementStatus, AgreementTerms
 from schemas.api import (
     AmendmentIn,
     Created,
@@ -28,7 +27,8 @@ from schemas.api import (
     ProfileOut,
 )
 from schemas.interactions import InteractionEntry
-from vault.agreements.services import Context, current_status, request_agreement
+from vault.agreements.locks import own_agreement
+from vault.agreements.services import Context
 
 
 @blueprint.get("/customers/<subject>/profile")
@@ -103,35 +103,32 @@ def request_amendment(subject: str) -> Response:
     with api_vault().unit_of_work() as uow:
         bearer = authenticate_bearer(uow)
         current = agreement_for_subject(uow, bearer, subject)
-        if current_status(current, uow.now()) is not AgreementStatus.ACTIVE:
-            raise Problem(409, "not-active", "Only an active agreement can be amended")
-        terms = AgreementTerms.model_validate(current.terms)
-        known = terms.field_modes()
-        added = [f for f in amendment.fields if known.get(f.key) is not f.mode]
-        if not added and amendment.duration is None:
-            raise Problem(422, "nothing-to-amend", "Ask for a new field or a longer term")
-        merged = AgreementTerms.model_validate(
-            {
-                **terms.model_dump(mode="json"),
-                "fields": [
-                    f.model_dump(mode="json")
-                    for f in terms.fields
-                    if f.key not in {a.key for a in added}
-                ]
-                + [a.model_dump(mode="json") for a in added],
-                "duration": str(amendment.duration or terms.duration),
-                "purpose_description": amendment.purpose_description or terms.purpose_description,
-            }
-        )
-        created = request_agreement(
-            uow,
-            business=business_snapshot(uow, bearer.caller.business_id),
-            terms=merged,
-            client_id=bearer.token.client_id,
-            customer_id=current.customer_id,
-            supersedes=current,
-            context=Context(actor=bearer.caller.actor),
-        )
+        own_agreement(uow, current.id)
+        uow.session.refresh(current)  # as it stands now that no change can slip in
+        try:
+            created = ask_for_amendment(
+                uow,
+                current,
+                amendment,
+                Context(actor=bearer.caller.actor),
+                client_id=bearer.token.client_id,
+            )
+        except AmendmentError as error:
+            raise _amendment_problem(error) from None
         body = agreement_out(uow, created)
         uow.commit()
     return json_response(Created(id=body.id, status=body.status), 202)
+
+
+_AMENDMENT_PROBLEMS = {
+    "not_active": (409, "not-active", "Only an active agreement can be amended"),
+    "nothing_to_amend": (422, "nothing-to-amend", "Ask for a new field or a longer term"),
+    "too_many_fields": (422, "too-many-fields", "An agreement holds at most 40 fields"),
+    "term_not_longer": (422, "term-not-longer", "The new term must end after the current one"),
+    "change_waiting": (409, "change-waiting", "An amendment already waits for the customer"),
+}
+
+
+def _amendment_problem(error: AmendmentError) -> Problem:
+    status, kind, title = _AMENDMENT_PROBLEMS[error.code]
+    return Problem(status, kind, title)

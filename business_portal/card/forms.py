@@ -29,7 +29,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional
 from wtforms.validators import ValidationError as FieldError
 
-from business_portal.card.amendments import AmendmentError
+from broker.amendments import AmendmentError
 from schemas.agreements import INTERACTIONS, AccessMode
 from schemas.api import AmendmentIn
 from schemas.field_catalogue import FIELD_CATALOGUE

@@ -211,6 +211,14 @@ def test_an_amendment_waits_in_the_customers_inbox(client: FlaskClient, runtime:
         headers={"Authorization": f"Bearer {token}"},
     )
     assert nothing.status_code == 422
+    # One change waits at a time: two granted amendments must not both become active.
+    again = client.post(
+        f"/api/v1/customers/{subject}/amendments",
+        json={"fields": [{"key": "contact.address"}]},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert again.status_code == 409
+    assert again.get_json()["type"].endswith("change-waiting")
 
 
 def test_the_openapi_document_is_valid(client: FlaskClient) -> None:

@@ -8,7 +8,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from business_portal.card.amendments import AmendmentError, amended_terms
+from broker.amendments import AmendmentError, amended_terms
 from schemas.agreements import AgreementStatus, AgreementTerms
 from schemas.api import AmendmentIn
 from tests.business_portal.conftest import PortalBusiness
