@@ -16,6 +16,7 @@ LIMITS = {
     "vault_auth.signup": ("5 per minute;30 per hour", ["POST"]),
     "vault_auth.two_factor": ("10 per minute;50 per hour", ["POST"]),
     "portal_staff.login": ("10 per minute;50 per hour", ["POST"]),
+    "portal_compliance.login": ("10 per minute;50 per hour", ["POST"]),
     "oauth.token": ("120 per minute", None),
     "oauth.revoke": ("300 per minute", None),
     "oauth.introspect": ("600 per minute", None),

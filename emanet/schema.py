@@ -4,6 +4,13 @@ from broker.businesses.models import Business, OAuthClient, PairwiseSubject, Sta
 from broker.invites.models import Invite
 from broker.oauth.models import AuthorizationCode, OAuthToken, PendingAuthorization
 from broker.webhooks.models import WebhookDelivery, WebhookEndpoint
+from business_portal.compliance.models import (
+    AgreementReview,
+    Auditor,
+    LogVerification,
+    ReportJob,
+    ReviewEvent,
+)
 from business_portal.customers.models import IndexedAgreement, SearchTerm
 from business_portal.records.keys import BusinessKey
 from business_portal.records.models import (
@@ -32,6 +39,8 @@ __all__ = [
     "AccessEvent",
     "Agreement",
     "AgreementEvent",
+    "AgreementReview",
+    "Auditor",
     "AuthorizationCode",
     "Business",
     "BusinessKey",
@@ -45,6 +54,7 @@ __all__ = [
     "Interaction",
     "Invite",
     "KekRecord",
+    "LogVerification",
     "Note",
     "OAuthClient",
     "OAuthToken",
@@ -54,7 +64,9 @@ __all__ = [
     "PipelineStage",
     "ProfileField",
     "ProfileFieldVersion",
+    "ReportJob",
     "RequestTemplate",
+    "ReviewEvent",
     "RfmScore",
     "SavedView",
     "SearchTerm",

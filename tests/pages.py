@@ -53,7 +53,7 @@ def signed_in_pages(app: Flask, vault: Vault, tour: Tour) -> dict[str, str]:
             blueprint = rule.endpoint.partition(".")[0]
             if blueprint not in VAULT_BLUEPRINTS or "GET" not in (rule.methods or ()):
                 continue
-            if rule.endpoint in NOT_PAGES + ANONYMOUS or rule.rule.endswith((".jws", ".zip")):
+            if rule.endpoint in NOT_PAGES + ANONYMOUS or rule.rule.endswith((".jws", ".zip", ".json")):
                 continue
             values = _parameters(vault, tour, rule.endpoint)
             missing = set(rule.arguments) - set(values)

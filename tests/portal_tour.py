@@ -18,6 +18,7 @@ from broker.businesses.services import register_client
 from broker.gate import Caller
 from broker.webhooks.services import register_endpoint
 from business_portal.card.services import log_interaction
+from business_portal.compliance.services.jobs import JobRequest, create_job
 from business_portal.customers.list_query import CustomerQuery
 from business_portal.customers.saved_views import save_view
 from business_portal.deals.inputs import DealIn
@@ -172,6 +173,11 @@ def build_portal_tour(vault: Vault, business: PortalBusiness, tag: str = "") -> 
         view_id = save_view(uow, business.id, owner, "Collectors", CustomerQuery(tag="collector"))
     with vault.unit_of_work() as uow:
         recompute_segments(uow, worker_caller(business.id), business.id)
+    with vault.unit_of_work() as uow:
+        job_id = create_job(
+            uow,
+            JobRequest(business.id, f"staff:{owner}", "processing", "csv", "en"),
+        )
     with vault.unit_of_work(write=False) as uow:
         receipt_id = uow.session.scalar(
             select(ConsentReceipt.id).where(ConsentReceipt.agreement_id == tour.agreement_ids[0])
@@ -188,5 +194,6 @@ def build_portal_tour(vault: Vault, business: PortalBusiness, tag: str = "") -> 
         "view_id": view_id,
         "receipt_id": receipt_id,
         "agreement_id": tour.agreement_ids[0],
+        "job_id": job_id,
     }
     return tour

@@ -10,9 +10,11 @@ import csv
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from business_portal.compliance.services.reports import (
     AccessReport,
@@ -23,7 +25,6 @@ from business_portal.compliance.services.reports import (
 )
 from business_portal.compliance.words import (
     ACCESS_KIND_WORDS,
-    SAFEGUARD_WORDS,
     actor_words,
     country_name,
     duration_words,
@@ -34,7 +35,38 @@ from business_portal.compliance.words import (
     purpose_words,
 )
 from vault.agreement_words import listing
-from vault.export_zip import csv_cell
+
+# What protects every record Emanet keeps for a business (services.reports.SAFEGUARDS).
+SAFEGUARD_WORDS: dict[str, Any] = {
+    "encryption_at_rest": _l(
+        "Every field value is encrypted at rest (AES-256-GCM) under its customer's own key."
+    ),
+    "envelope_keys": _l(
+        "Customer keys are stored only wrapped by a key-encryption key kept outside the "
+        "database; rotating it needs no re-encryption."
+    ),
+    "pseudonymous_ids": _l(
+        "The business knows each customer only by a pairwise pseudonymous identifier."
+    ),
+    "one_gate": _l(
+        "Every read or write passes one policy check of the agreement (active, in term, "
+        "field granted)."
+    ),
+    "access_log": _l("Every access, allowed or refused, is written to a tamper-evident log."),
+    "signed_receipts": _l("Every decision of the customer gets a signed consent receipt."),
+    "revocation": _l("Revocation takes effect at once: no read under the agreement succeeds."),
+    "erasure": _l("Erasure destroys the customer's key, so nothing of theirs decrypts again."),
+}
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> str:
+    """Return one CSV cell as text that no spreadsheet runs as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 @dataclass(frozen=True)
@@ -121,7 +153,7 @@ def access_sections(report: AccessReport) -> list[Section]:
         Section(_("Totals"), [_("Accesses"), _("Number")], totals),
         Section(_("Reads per purpose"), [_("Purpose"), count], purposes),
         Section(_("Reads per field"), [_("Field"), count], fields),
-        Section(_("Reads per client"), [_("Client"), _("Business"), count], clients),
+        Section(_("Reads per client"), [_("Read by"), _("Business"), count], clients),
         Section(_("Refused accesses"), [_("Reason"), _("Number")], refused),
     ]
 

@@ -45,15 +45,21 @@ def _start(app: Flask, name: str, work: Callable[[], None]) -> None:
     threading.Thread(target=work, name=name, daemon=True).start()
 
 
+def _app() -> Flask:
+    # The application itself rather than the request's proxy to it: the thread outlives
+    # the request.
+    return current_app.app_context().app
+
+
 def launch_report(job_id: uuid.UUID) -> None:
     """Generate a queued report in the background."""
-    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = _app()
     _start(app, f"compliance-report-{job_id}", lambda: generate_report(app, job_id))
 
 
 def launch_verification(run_id: int) -> None:
     """Verify the access log in the background."""
-    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = _app()
     _start(app, f"compliance-verify-{run_id}", lambda: run_verification(_vault(app), run_id))
 
 

@@ -40,6 +40,7 @@ from business_portal.compliance.forms import (
     RegistryFilterForm,
     ReviewForm,
 )
+from business_portal.compliance.report_files import csv_cell
 from business_portal.compliance.screens import (
     agreement_screen,
     business_choices,
@@ -59,7 +60,6 @@ from business_portal.compliance.services.reviews import (
     business_templates,
     record_review,
 )
-from vault.export_zip import csv_cell
 from vault.web_session import current_vault
 
 blueprint = Blueprint("portal_compliance", __name__, url_prefix="/portal/compliance")

@@ -38,7 +38,6 @@ __all__ = [
     "REPORT_WORDS",
     "REVIEW_KIND_WORDS",
     "REVIEW_WORDS",
-    "SAFEGUARD_WORDS",
     "SENSITIVE_FIELDS",
     "STATUS_WORDS",
     "actor_words",
@@ -134,29 +133,9 @@ FLAG_TITLES: dict[str, Any] = {
 }
 LEGAL_BASIS_WORDS: dict[str, Any] = {
     "consent": _l("Consent (GDPR Art. 6(1)(a))"),
-    "contract": _l("Contract (GDPR Art. 6(1)(b))"),
-    "legal_obligation": _l("Legal obligation (GDPR Art. 6(1)(c))"),
+    "contract": _l("A contract with the customer (GDPR Art. 6(1)(b))"),
+    "legal_obligation": _l("A legal obligation (GDPR Art. 6(1)(c))"),
     "legitimate_interest": _l("Legitimate interest (GDPR Art. 6(1)(f))"),
-}
-SAFEGUARD_WORDS: dict[str, Any] = {
-    "encryption_at_rest": _l(
-        "Every field value is encrypted at rest (AES-256-GCM) under its customer's own key."
-    ),
-    "envelope_keys": _l(
-        "Customer keys are stored only wrapped by a key-encryption key kept outside the "
-        "database; rotating it needs no re-encryption."
-    ),
-    "pseudonymous_ids": _l(
-        "The business knows each customer only by a pairwise pseudonymous identifier."
-    ),
-    "one_gate": _l(
-        "Every read or write passes one policy check of the agreement (active, in term, "
-        "field granted)."
-    ),
-    "access_log": _l("Every access, allowed or refused, is written to a tamper-evident log."),
-    "signed_receipts": _l("Every decision of the customer gets a signed consent receipt."),
-    "revocation": _l("Revocation takes effect at once: no read under the agreement succeeds."),
-    "erasure": _l("Erasure destroys the customer's key, so nothing of theirs decrypts again."),
 }
 
 

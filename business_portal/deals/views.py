@@ -25,6 +25,7 @@ from business_portal.deals.deal_pages import (
     place_problem,
 )
 from business_portal.deals.forms import DealFilterForm, DealForm, MoveForm, NewDealForm
+from business_portal.deals.read_model import visible_deal_row
 from business_portal.deals.services import (
     DealNotFound,
     DealProblem,
@@ -153,6 +154,8 @@ def move(deal_id: uuid.UUID) -> Response | tuple[Response, int]:
     member = signed_in_staff()
     form = MoveForm()
     try:
+        with current_vault().unit_of_work(write=False) as uow:
+            visible_deal_row(uow, member.business_id, deal_id)  # not ours: 404 before anything
         stage_id = uuid.UUID(form.stage_id.data or "") if form.validate() else None
         if stage_id is None:
             raise DealProblem("stage_id", "stage_unknown")

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from broker.businesses.models import OAuthClient
 from broker.gate import AccessDenied, Caller, read_profile
 from business_portal.compliance.models import AgreementReview, ReviewEvent
+from business_portal.compliance.services.reviews import open_change_requests
 from business_portal.records.models import RequestTemplate
 from schemas.agreements import AccessMode
 from tests.business_portal.conftest import PortalBusiness, connect_customer, csrf_token
@@ -216,7 +217,13 @@ def test_review_workflow_comments_asks_for_a_change_and_signs_off(
     assert _review(officer, target, kind="comment", comment="E-mail looks needed.")[0] == 303
     asked = {"kind": "change_requested", "comment": "Ask only for the given name."}
     assert _review(owner, target, **asked, template=str(template))[0] == 303
+    with vault.unit_of_work(write=False) as uow:
+        [open_request] = open_change_requests(uow, business.id)
+        assert open_request.template_id == template
+        assert open_change_requests(uow, other_business.id) == []
     assert _review(officer, target, kind="signed_off")[0] == 303
+    with vault.unit_of_work(write=False) as uow:
+        assert open_change_requests(uow, business.id) == []  # signed off: nothing left open
 
     with vault.unit_of_work(write=False) as uow:
         steps = uow.session.scalars(select(ReviewEvent).order_by(ReviewEvent.id)).all()

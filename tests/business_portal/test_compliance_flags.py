@@ -3,6 +3,7 @@ clean one; the rules behind them, one by one."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -81,9 +82,9 @@ def test_the_volume_rule() -> None:
     assert rules.volume_spike({**small, "2025-01-20": 15}) is None  # under the absolute floor
 
 
-def _flags(vault: Vault, agreement_id: object) -> list[Flag]:
+def _flags(vault: Vault, agreement_id: uuid.UUID) -> list[Flag]:
     with vault.unit_of_work(write=False) as uow:
-        found = find_agreement(uow, None, agreement_id)  # type: ignore[arg-type]
+        found = find_agreement(uow, None, agreement_id)
         assert found is not None
         return agreement_flags(uow, found)
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -90,8 +91,15 @@ def _data_set(
     at(clock, now)
     agreement(vault, other.id, terms({GIVEN: "read"}))
 
-    def reads(days_ago: float, agreement_id: uuid.UUID | None, actor: str, **more: object) -> None:
-        log(vault, clock, now - timedelta(days=days_ago), business.id, agreement_id, actor, **more)  # type: ignore[arg-type]
+    def reads(
+        days_ago: float,
+        agreement_id: uuid.UUID | None,
+        actor: str,
+        fields: list[str],
+        **more: Any,
+    ) -> None:
+        moment = now - timedelta(days=days_ago)
+        log(vault, clock, moment, business.id, agreement_id, actor, fields, **more)
 
     reads(5, care, client, fields=[GIVEN, EMAIL], times=3)
     reads(15, letter, staff, fields=[GIVEN], times=2, purpose="Marketing")

@@ -11,6 +11,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
@@ -329,10 +330,16 @@ def app_client(client: FlaskClient, business: PortalBusiness) -> FlaskClient:
 
 
 def test_an_agreement_ending_soon_says_until_when(
-    vault: Vault, business: PortalBusiness, staff_client: Client, monkeypatch: pytest.MonkeyPatch
+    app: Flask,
+    vault: Vault,
+    business: PortalBusiness,
+    staff_client: Client,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     connect_customer(vault, business.id, {"identity.given_name": "Aysel"}, FIELDS, duration="P40D")
     start = vault.clock()
-    monkeypatch.setattr(vault, "clock", lambda: start + timedelta(days=15))
+    later = start + timedelta(days=15)
+    monkeypatch.setattr(app.extensions["emanet"].vault, "clock", lambda: later)
     page = staff_client().get("/portal/customers")
-    assert "Ending within 30 days" in page.text and "until " in page.text
+    assert '<span class="status status-expiring">Ending within 30 days</span>' in page.text
+    assert "until " in page.text

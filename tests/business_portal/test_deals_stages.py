@@ -17,7 +17,7 @@ URL = "/portal/settings/stages"
 
 
 def board_names(client: FlaskClient) -> list[str]:
-    page = client.get("/portal/deals").text
+    page = client.get("/portal/deals?lang=en").text
     return [name.strip() for name in re.findall(r'<h2 id="stage-[^"]+">([^<]+)<', page)]
 
 

@@ -14,8 +14,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Select, Text, and_, cast, func, or_, select
+from sqlalchemy import Select, Text, and_, cast, func, or_, select, tuple_
 
+from broker.businesses.models import PairwiseSubject
 from broker.pairwise import derive_subject
 from business_portal.compliance.models import AgreementReview
 from schemas.agreements import AgreementStatus, AgreementTerms
@@ -146,13 +147,26 @@ def last_accesses(uow: UnitOfWork, agreement_ids: list[uuid.UUID]) -> dict[uuid.
 
 def pseudonyms(uow: UnitOfWork, agreements: list[Agreement]) -> dict[uuid.UUID, str]:
     """Return each agreement's customer as that business's pairwise id (no writes)."""
-    # Derived, not looked up: the same keyed value the business knows, without recording
-    # a new pairing from a page that only reads.
-    return {
-        a.id: derive_subject(uow, a.business_id, a.customer_id)
-        for a in agreements
-        if a.customer_id is not None
-    }
+    pairs = sorted({(a.business_id, a.customer_id) for a in agreements if a.customer_id})
+    known: dict[tuple[uuid.UUID, uuid.UUID], str] = {}
+    if pairs:
+        business, customer = PairwiseSubject.business_id, PairwiseSubject.customer_id
+        rows = uow.session.execute(
+            select(business, customer, PairwiseSubject.subject).where(
+                tuple_(business, customer).in_(pairs)
+            )
+        )
+        known = {(b, c): subject for b, c, subject in rows}
+    subjects = {}
+    for a in agreements:
+        if a.customer_id is None:
+            continue
+        # Not recorded yet (the business never used it): derived the same keyed way, without
+        # recording a new pairing from a page that only reads.
+        subjects[a.id] = known.get((a.business_id, a.customer_id)) or derive_subject(
+            uow, a.business_id, a.customer_id
+        )
+    return subjects
 
 
 def _rows(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -305,12 +305,3 @@ def field_order(keys: set[str] | list[str]) -> list[str]:
     """Return field keys in catalogue order, interactions last, unknown keys after."""
     order = {key: n for n, key in enumerate([*FIELD_CATALOGUE, INTERACTIONS])}
     return sorted(keys, key=lambda k: (order.get(k, len(order)), k))
-
-
-def processing_groups() -> dict[str, list[str]]:
-    """Return the catalogue's fields under their groups (categories of data)."""
-    groups: dict[str, list[str]] = defaultdict(list)
-    for key, spec in FIELD_CATALOGUE.items():
-        groups[spec.group.value].append(key)
-    groups[INTERACTIONS_GROUP].append(INTERACTIONS)
-    return dict(groups)

@@ -167,3 +167,23 @@ def review_state(uow: UnitOfWork, agreement: Agreement) -> str:
         select(AgreementReview.state).where(AgreementReview.agreement_id == agreement.id)
     )
     return state or ReviewState.NOT_REVIEWED.value
+
+
+def open_change_requests(uow: UnitOfWork, business_id: uuid.UUID) -> list[ReviewEvent]:
+    """Return the change requests still open for a business, newest first.
+
+    For the business's own pages (request templates): what its compliance review asks it
+    to change, until the agreement's review moves on.
+    """
+    return list(
+        uow.session.scalars(
+            select(ReviewEvent)
+            .join(AgreementReview, AgreementReview.agreement_id == ReviewEvent.agreement_id)
+            .where(
+                ReviewEvent.business_id == business_id,
+                ReviewEvent.kind == ReviewKind.CHANGE_REQUESTED.value,
+                AgreementReview.state == ReviewState.CHANGES_REQUESTED.value,
+            )
+            .order_by(ReviewEvent.id.desc())
+        )
+    )
