@@ -50,11 +50,14 @@ system-test-deps:
 test: $(TEST_STAMP) translations system-test-deps
 	$(BIN)/python -m pytest
 
-## screenshots: every vault page at 1280 and 390 px, in en and az, into docs/screenshots/vault
+## screenshots: every page at 1280 and 390 px into docs/screenshots/: the vault in en and az,
+## the business portal and the compliance console in en and tr
 screenshots: $(TEST_STAMP) translations system-test-deps
-	rm -rf docs/screenshots/vault
+	rm -rf docs/screenshots/vault docs/screenshots/portal docs/screenshots/compliance
 	EMANET_SCREENSHOTS=$(CURDIR)/docs/screenshots/vault $(BIN)/python -m pytest \
 		tests/e2e/test_every_page.py -k "accessibility and sqlite" -q
+	EMANET_PORTAL_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest \
+		tests/e2e/test_portal_pages.py -k "accessible and sqlite" -q
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .

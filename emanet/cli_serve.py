@@ -75,7 +75,7 @@ def demo(ctx: click.Context, host: str, port: int, workers: int, no_serve: bool)
     from emanet.demo_broker import seed_broker_demo
     from emanet.demo_data import DEMO_PASSWORD, seed_demo
     from emanet.demo_portal import seed_portal_demo
-    from vault.access_log.chain import seal_pending
+    from vault.access_log.sealer import seal_pending
 
     os.environ.setdefault("EMANET_MODE", "demo")
     ctx.obj = load_settings()
@@ -86,7 +86,8 @@ def demo(ctx: click.Context, host: str, port: int, workers: int, no_serve: bool)
         businesses = seed_broker_demo(runtime.vault, ctx.obj.instance_dir, DEMO_PASSWORD)
         if businesses:
             seed_portal_demo(runtime.vault)
-            seal_pending(runtime.vault, settle_seconds=0)
+            # Sign a checkpoint over everything now, so every demo event has its proof.
+            seal_pending(runtime.vault, settle_seconds=0, checkpoint_seconds=0)
     finally:
         runtime.close()
     click.echo(

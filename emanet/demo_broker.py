@@ -20,7 +20,7 @@ from broker.gate import Caller, append_interaction, read_profile
 from schemas.agreements import AccessMode, AgreementTerms
 from schemas.businesses import BusinessIn, ClientIn, StaffIn, StaffRole
 from schemas.interactions import InteractionEntry, InteractionKind
-from vault.access_log.chain import seal_pending
+from vault.access_log.sealer import seal_pending
 from vault.accounts.models import Customer
 from vault.agreements.services import Context, decide_request, request_agreement, revoke_agreement
 from vault.unit_of_work import Vault

@@ -27,6 +27,7 @@ VAULT_BLUEPRINTS = (
 ANONYMOUS = ("vault.index", "vault_auth.login", "vault_auth.signup")
 # Not pages a signed-in customer reads: downloads, a health probe, and steps that exist only
 # in another state (half-way through a two-factor sign-in, right after erasure).
+DOWNLOADS = (".jws", ".zip", ".json")
 NOT_PAGES = ("vault.health", "vault.static", "vault_auth.two_factor", "vault_account.erased")
 
 
@@ -53,7 +54,7 @@ def signed_in_pages(app: Flask, vault: Vault, tour: Tour) -> dict[str, str]:
             blueprint = rule.endpoint.partition(".")[0]
             if blueprint not in VAULT_BLUEPRINTS or "GET" not in (rule.methods or ()):
                 continue
-            if rule.endpoint in NOT_PAGES + ANONYMOUS or rule.rule.endswith((".jws", ".zip", ".json")):
+            if rule.endpoint in NOT_PAGES + ANONYMOUS or rule.rule.endswith(DOWNLOADS):
                 continue
             values = _parameters(vault, tour, rule.endpoint)
             missing = set(rule.arguments) - set(values)

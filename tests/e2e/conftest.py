@@ -17,6 +17,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from emanet.bootstrap import Runtime
 from tests.backends import IN_CI
+from tests.business_portal.conftest import business, clock  # noqa: F401  (portal fixtures)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]

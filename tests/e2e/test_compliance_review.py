@@ -25,7 +25,6 @@ from tests.business_portal.test_compliance_factories import (
     terms,
 )
 from tests.conftest import TEST_PASSWORD
-from tests.e2e.conftest import browser, live_server  # noqa: F401  (fixtures)
 from vault.unit_of_work import Vault
 
 pytestmark = pytest.mark.e2e
@@ -69,8 +68,8 @@ def test_an_officer_reviews_an_agreement_in_the_browser(
     vault: Vault,
     business: PortalBusiness,
     clock: Clock,
-    live_server: str,  # noqa: F811
-    browser: Browser,  # noqa: F811
+    live_server: str,
+    browser: Browser,
 ) -> None:
     agreement_id, subject = _data(vault, business, clock)
     auditor(vault)
