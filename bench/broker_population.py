@@ -13,6 +13,7 @@ import os
 import random
 import time
 import uuid
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -110,9 +111,20 @@ def terms() -> AgreementTerms:
     )
 
 
-def populate(report: Report, runtime: Runtime) -> Population:
-    """Make the business, the customers (demo profiles) and their granted agreements."""
+def populate(
+    report: Report,
+    runtime: Runtime,
+    *,
+    customers: int = CUSTOMERS,
+    family_names: Mapping[int, str] | None = None,
+) -> Population:
+    """Make the business, `customers` customers (demo profiles) and their granted agreements.
+
+    `family_names` gives some customers (by number, from 0) another family name than their
+    demo person's; their e-mail address follows it, as a demo profile's does.
+    """
     vault = runtime.vault
+    renamed = family_names or {}
     started = time.perf_counter()
     with vault.unit_of_work() as uow:
         business_id, issued = create_business(
@@ -135,15 +147,16 @@ def populate(report: Report, runtime: Runtime) -> Population:
     granted = {k: AccessMode(m) for k, m in GRANTED.items()}
     as_business = Context(actor=f"client:{issued.client_id}")
     as_customer = Context(actor="customer", ip="192.0.2.10", user_agent="Emanet bench")
-    prehashed = PrehashedPasswords(BENCH_ARGON2, CUSTOMERS)
+    prehashed = PrehashedPasswords(BENCH_ARGON2, customers)
     usual_passwords, vault.passwords = vault.passwords, prehashed
     creating = agreeing = 0.0
     try:
-        for start in range(0, CUSTOMERS, SETUP_BATCH):
+        for start in range(0, customers, SETUP_BATCH):
             batch: list[uuid.UUID] = []
             mark = time.perf_counter()
-            for number in range(start, min(CUSTOMERS, start + SETUP_BATCH)):
+            for number in range(start, min(customers, start + SETUP_BATCH)):
                 locale, given, family = people[number % len(people)]
+                family = renamed.get(number, family)
                 profile = {
                     k: v for k, v in demo_profile(rng, locale, given, family).items() if k in keep
                 }
@@ -176,9 +189,9 @@ def populate(report: Report, runtime: Runtime) -> Population:
             population.customers += batch
             population.agreements += requested
             done = len(population.customers)
-            if done % 5_000 == 0 or done == CUSTOMERS:
+            if done % 5_000 == 0 or done == customers:
                 report.echo(
-                    f"  set-up: {done:,}/{CUSTOMERS:,} customers "
+                    f"  set-up: {done:,}/{customers:,} customers "
                     f"({time.perf_counter() - started:.0f} s)"
                 )
     finally:

@@ -210,12 +210,17 @@ class WrkRun:
 
 @dataclass(frozen=True)
 class Wrk:
-    """wrk at one load: `threads` threads keeping `connections` connections busy."""
+    """wrk at one load: `threads` threads keeping `connections` connections busy.
+
+    `timeout` is how many seconds wrk waits for an answer before it counts a timeout (an
+    error, which fails the run); None keeps wrk's own 2 s.
+    """
 
     executable: str
     directory: Path  # where the Lua scripts and the lists of paths are written
     threads: int
     connections: int
+    timeout: int | None = None
 
     def rotate(
         self,
@@ -251,6 +256,7 @@ class Wrk:
             f"-t{self.threads}",
             f"-c{self.connections}",
             f"-d{seconds}s",
+            *([f"--timeout={self.timeout}s"] if self.timeout is not None else []),
             "--latency",
             "-s",
             str(lua),

@@ -216,7 +216,9 @@ def seed_portal_demo(vault: Vault) -> int:
         _templates(vault, business_id, spec)
         with vault.unit_of_work() as uow:
             recompute_segments(uow, worker_caller(business_id), business_id)
-        with vault.unit_of_work() as uow:
-            refresh_search_index(uow, business_id)
+        while True:  # index every connected customer now, not on the first search
+            with vault.unit_of_work() as uow:
+                if not refresh_search_index(uow, business_id):
+                    break
         seeded += 1
     return seeded

@@ -20,7 +20,6 @@ from sqlalchemy import (
     and_,
     bindparam,
     false,
-    func,
     intersect,
     or_,
     select,
@@ -29,10 +28,12 @@ from sqlalchemy import (
 
 from broker.businesses.models import PairwiseSubject
 from business_portal.customers.models import IndexedAgreement, ListedCustomer, SearchTerm
-from business_portal.records.connections import agreement_is_active
+from business_portal.customers.paging import Mark
+from business_portal.records.connections import active_by_key
 from business_portal.records.models import CustomerTag
+from business_portal.records.planner_hints import per_row
 from business_portal.segments.models import RfmScore
-from schemas.agreements import AgreementStatus, Purpose
+from schemas.agreements import Purpose
 from schemas.field_catalogue import FIELD_CATALOGUE
 from vault.agreements.models import Agreement
 
@@ -99,48 +100,6 @@ class CustomerQuery:
         return {name: value for name, value in params.items() if value}
 
 
-@dataclass(frozen=True)
-class Mark:
-    """Where a page starts or ends: the row's sort key and pairwise id."""
-
-    key: datetime | None
-    subject: str
-
-    def encode(self) -> str:
-        return f"{self.key.isoformat() if self.key else ''}~{self.subject}"
-
-    @classmethod
-    def decode(cls, text: str | None, sort: str) -> Mark | None:
-        """Read a mark from a URL; anything malformed is no mark at all."""
-        if not text or "~" not in text or len(text) > 120:
-            return None
-        key_text, subject = text.split("~", 1)
-        if not subject or len(subject) > 40:
-            return None
-        if sort == "id":
-            return cls(None, subject)
-        try:
-            key = datetime.fromisoformat(key_text)
-        except ValueError:
-            return None
-        return cls(key, subject) if key.tzinfo is not None else None
-
-
-def active_by_customer(business_id: uuid.UUID, now: datetime) -> ColumnElement[bool]:
-    """Return `agreement_is_active`, written so the database finds agreements by customer.
-
-    SQLite keeps no statistics, so it would walk the business's (business_id, status) index,
-    every active agreement, for each customer; COALESCE takes that index out of the choice,
-    and the customer_id index finds their few agreements (on PostgreSQL as well).
-    """
-    return and_(
-        func.coalesce(Agreement.business_id, Agreement.business_id) == business_id,
-        func.coalesce(Agreement.status, Agreement.status) == AgreementStatus.ACTIVE.value,
-        Agreement.customer_id.is_not(None),
-        or_(Agreement.valid_until.is_(None), Agreement.valid_until > now),
-    )
-
-
 def _agreements_of_row(business_id: uuid.UUID, now: datetime, *conditions: Any) -> Select[Any]:
     """Return the active agreements of the list row being looked at (correlated)."""
     return (
@@ -152,13 +111,13 @@ def _agreements_of_row(business_id: uuid.UUID, now: datetime, *conditions: Any) 
                 PairwiseSubject.business_id == business_id,
             ),
         )
-        .where(PairwiseSubject.subject == _L.subject, active_by_customer(business_id, now))
+        .where(PairwiseSubject.subject == _L.subject, active_by_key(business_id, now))
         .where(*conditions)
     )
 
 
 def _has(business_id: uuid.UUID, now: datetime, *conditions: Any) -> ColumnElement[bool]:
-    return _agreements_of_row(business_id, now, *conditions).exists()
+    return per_row(_agreements_of_row(business_id, now, *conditions)).exists()
 
 
 def _status(business_id: uuid.UUID, status: str, now: datetime) -> list[ColumnElement[bool]]:
@@ -182,14 +141,12 @@ def _filters(business_id: uuid.UUID, query: CustomerQuery, now: datetime) -> lis
         purpose = Agreement.terms["purpose"].as_string() == query.purpose
         conditions.append(_has(business_id, now, purpose))
     if query.present:
-        holds = (
-            select(IndexedAgreement.agreement_id)
-            .where(
+        holds = per_row(
+            select(IndexedAgreement.agreement_id).where(
                 IndexedAgreement.agreement_id == Agreement.id,
                 IndexedAgreement.present_fields.contains(f" {query.present} ", autoescape=True),
             )
-            .exists()
-        )
+        ).exists()
         conditions.append(_has(business_id, now, Agreement.restricted == false(), holds))
     if query.segment:
         conditions.append(
@@ -219,27 +176,27 @@ def _filters(business_id: uuid.UUID, query: CustomerQuery, now: datetime) -> lis
 def matching_subjects(
     business_id: uuid.UUID, term_hashes: list[bytes], now: datetime
 ) -> Select[Any] | CompoundSelect:
-    """Return the pairwise ids whose readable agreements hold every one of these terms."""
-    per_term = [
-        select(PairwiseSubject.subject)
-        .select_from(SearchTerm)
-        .join(Agreement, Agreement.id == SearchTerm.agreement_id)
-        .join(
-            PairwiseSubject,
-            and_(
-                PairwiseSubject.customer_id == Agreement.customer_id,
-                PairwiseSubject.business_id == business_id,
-            ),
-        )
-        .where(
-            SearchTerm.business_id == business_id,
-            SearchTerm.term_hash == term_hash,
-            agreement_is_active(business_id, now),
+    """Return the pairwise ids whose readable agreements hold every one of these terms.
+
+    Each word is looked up in the terms index, so a search costs as many rows as match; an
+    agreement no longer active, or paused, is checked per match and never found.
+    """
+    readable = per_row(
+        select(Agreement.id).where(
+            Agreement.id == SearchTerm.agreement_id,
+            active_by_key(business_id, now),
             Agreement.restricted == false(),
         )
+    ).exists()
+    per_term = [
+        select(IndexedAgreement.subject)
+        .select_from(SearchTerm)
+        .join(IndexedAgreement, IndexedAgreement.agreement_id == SearchTerm.agreement_id)
+        .where(SearchTerm.business_id == business_id, SearchTerm.term_hash == term_hash, readable)
         for term_hash in term_hashes
     ]
-    return per_term[0] if len(per_term) == 1 else intersect(*per_term)
+    # INTERSECT returns each id once; one word alone can match several fields of a customer.
+    return per_term[0].distinct() if len(per_term) == 1 else intersect(*per_term)
 
 
 def _sort_columns(sort: str) -> tuple[list[Any], bool]:
@@ -279,8 +236,14 @@ def page_statement(
     return statement.order_by(*order).limit(limit)
 
 
-def mark_of(row: Any, sort: str) -> Mark:
-    """Return the mark of a row the page statement returned."""
-    if sort == "id":
-        return Mark(None, row.subject)
-    return Mark(row.ends_at if sort == "ending" else row.connected_since, row.subject)
+def found_statement(
+    business_id: uuid.UUID, query: CustomerQuery, now: datetime, subjects: list[str]
+) -> Select[Any]:
+    """Return the list rows, among these found by a search, that the filters keep (unsorted).
+
+    Without an order to keep, both databases look the rows up by primary key, one per match;
+    the few found are sorted and cut into pages in Python (`paging.page_of_found`).
+    """
+    return select(_L.subject, _L.connected_since, _L.ends_at).where(
+        *_filters(business_id, query, now), _L.subject.in_(subjects)
+    )

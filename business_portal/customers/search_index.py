@@ -26,12 +26,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, exists, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from broker.businesses.models import Business
+from broker.businesses.models import Business, PairwiseSubject
 from broker.gate import Caller, read_profiles
-from broker.pairwise import customer_for, subjects_for
+from broker.pairwise import subjects_for
 from business_portal.customers import index_rows
 from business_portal.customers.models import ListedCustomer, SearchCursor, SearchSeenEvent
 from business_portal.records.keys import business_cipher
+from business_portal.records.planner_hints import unindexed
 from schemas.agreements import AgreementStatus
 from vault.agreements.models import Agreement
 from vault.agreements.status import current_status
@@ -216,13 +217,11 @@ def _refresh(uow: UnitOfWork, business_id: uuid.UUID, token: str, limit: int, la
         return 0
     cipher = business_cipher(uow, business_id)
     read = {p.agreement_id for p in profiles}
-    for profile in profiles:
-        index_rows.write_terms(uow, cipher, profile, now)
+    index_rows.write_terms(uow, cipher, profiles, now)
     index_rows.forget_agreements(uow, [s.id for s in states if s.id not in read])
     customers = {s.customer_id for s in states if s.customer_id is not None}
     # subjects_for also records a pairwise id the business has not been given yet.
-    for customer_id, subject in subjects_for(uow, business_id, customers).items():
-        index_rows.rebuild_listed(uow, business_id, customer_id, subject)
+    index_rows.rebuild_listed(uow, business_id, subjects_for(uow, business_id, customers))
     keys = set(cursor.field_keys.split())
     for state in states:
         if state.id in read:
@@ -282,13 +281,18 @@ def _drop_ended(uow: UnitOfWork, business_id: uuid.UUID, limit: int, now: dateti
             .limit(limit)
         )
     )
-    for subject in ended:
-        customer_id = customer_for(uow, business_id, subject)
-        if customer_id is None:
-            uow.session.execute(
-                delete(ListedCustomer).where(
-                    ListedCustomer.business_id == business_id, ListedCustomer.subject == subject
-                )
+    found = uow.session.execute(
+        select(PairwiseSubject.customer_id, PairwiseSubject.subject).where(
+            unindexed(PairwiseSubject.business_id) == business_id,
+            PairwiseSubject.subject.in_(ended),
+        )
+    )
+    owners = {customer_id: subject for customer_id, subject in found}
+    index_rows.rebuild_listed(uow, business_id, owners)
+    gone = set(ended) - set(owners.values())  # no pairwise id: nothing else to rebuild from
+    if gone:
+        uow.session.execute(
+            delete(ListedCustomer).where(
+                ListedCustomer.business_id == business_id, ListedCustomer.subject.in_(gone)
             )
-        else:
-            index_rows.rebuild_listed(uow, business_id, customer_id, subject)
+        )

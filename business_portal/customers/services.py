@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, func, select
 
 from broker.businesses.models import PairwiseSubject
 from broker.gate import Caller, read_profiles
@@ -22,17 +22,18 @@ from business_portal.customers.list_query import (
     EXPIRING_WITHIN,
     SEARCH_ID_LIMIT,
     CustomerQuery,
-    Mark,
-    active_by_customer,
-    mark_of,
+    active_by_key,
+    found_statement,
     matching_subjects,
     page_statement,
 )
 from business_portal.customers.models import SearchCursor
+from business_portal.customers.paging import Mark, mark_of, page_of_found
 from business_portal.customers.search_index import refresh_search_index
 from business_portal.customers.search_words import query_words
 from business_portal.records.keys import business_cipher
 from business_portal.records.models import CustomerTag
+from business_portal.records.planner_hints import unindexed
 from schemas.field_catalogue import FIELD_CATALOGUE
 from vault.agreements.models import Agreement
 from vault.profile.services import FieldValue
@@ -96,18 +97,27 @@ def list_customers(
     backwards = before is not None and Mark.decode(before, query.sort) is not None
     mark = Mark.decode(before if backwards else after, query.sort)
 
-    def statement(start: Mark | None, reverse: bool, limit: int) -> Select[tuple[str]]:
-        return page_statement(
-            business_id,
-            query,
-            now,
-            matched=matched,
-            mark=start,
-            backwards=reverse,
-            limit=limit,
-        )
+    if isinstance(matched, list):
+        # A search that found few: fetch them all by key, then sort and cut in Python.
+        found = list(uow.session.execute(found_statement(business_id, query, now, matched)))
 
-    rows = list(uow.session.execute(statement(mark, backwards, page_size + 1)))
+        def fetch(start: Mark | None, reverse: bool, limit: int) -> list[Any]:
+            return page_of_found(found, query.sort, start, reverse, limit)
+    else:
+
+        def fetch(start: Mark | None, reverse: bool, limit: int) -> list[Any]:
+            statement = page_statement(
+                business_id,
+                query,
+                now,
+                matched=matched,
+                mark=start,
+                backwards=reverse,
+                limit=limit,
+            )
+            return list(uow.session.execute(statement))
+
+    rows = fetch(mark, backwards, page_size + 1)
     more = len(rows) > page_size
     rows = rows[:page_size]
     if backwards:
@@ -119,9 +129,7 @@ def list_customers(
         has_previous, has_next = more, True
     else:
         has_next = more
-        has_previous = mark is not None and bool(
-            uow.session.execute(statement(marks[0], True, 1)).first()
-        )
+        has_previous = mark is not None and bool(fetch(marks[0], True, 1))
     entries = _entries(uow, business_id, [row.subject for row in rows], now)
     _read_values(uow, caller, entries)
     return CustomerPage(
@@ -179,9 +187,20 @@ def _entries(
     """Return each page customer's active agreements folded into one entry."""
     if not subjects:
         return {}
+    owners = {
+        customer_id: subject
+        for customer_id, subject in uow.session.execute(
+            select(PairwiseSubject.customer_id, PairwiseSubject.subject).where(
+                unindexed(PairwiseSubject.business_id) == business_id,
+                PairwiseSubject.subject.in_(subjects),
+            )
+        )
+    }
+    if not owners:
+        return {}
     rows = uow.session.execute(
         select(
-            PairwiseSubject.subject,
+            Agreement.customer_id,
             Agreement.id,
             Agreement.restricted,
             Agreement.valid_from,
@@ -190,19 +209,12 @@ def _entries(
             Agreement.granted_fields,
             Agreement.terms["purpose"].as_string().label("purpose"),
         )
-        .join(
-            Agreement,
-            and_(
-                Agreement.customer_id == PairwiseSubject.customer_id,
-                active_by_customer(business_id, now),
-            ),
-        )
-        .where(PairwiseSubject.business_id == business_id, PairwiseSubject.subject.in_(subjects))
+        .where(Agreement.customer_id.in_(list(owners)), active_by_key(business_id, now))
         .order_by(Agreement.valid_from, Agreement.id)
     ).all()
     grouped: dict[str, list[Any]] = {}
     for row in rows:
-        grouped.setdefault(row.subject, []).append(row)
+        grouped.setdefault(owners[row.customer_id], []).append(row)
     return {subject: _entry(subject, found, now) for subject, found in grouped.items()}
 
 

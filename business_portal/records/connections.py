@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, Select, and_, or_, select
 
 from broker.businesses.models import PairwiseSubject
+from business_portal.records.planner_hints import unindexed
 from schemas.agreements import AgreementStatus
 from vault.agreements.models import Agreement
 from vault.unit_of_work import UnitOfWork
@@ -24,6 +25,20 @@ def agreement_is_active(business_id: uuid.UUID, now: datetime) -> ColumnElement[
     return and_(
         Agreement.business_id == business_id,
         Agreement.status == AgreementStatus.ACTIVE.value,
+        Agreement.customer_id.is_not(None),
+        or_(Agreement.valid_until.is_(None), Agreement.valid_until > now),
+    )
+
+
+def active_by_key(business_id: uuid.UUID, now: datetime) -> ColumnElement[bool]:
+    """Return `agreement_is_active` for agreements looked up by id or by customer id.
+
+    The business's (business_id, status) index is kept out of the planner's choice: it holds
+    every active agreement of the business, where these lookups want one or a few.
+    """
+    return and_(
+        unindexed(Agreement.business_id) == business_id,
+        unindexed(Agreement.status) == AgreementStatus.ACTIVE.value,
         Agreement.customer_id.is_not(None),
         or_(Agreement.valid_until.is_(None), Agreement.valid_until > now),
     )

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from broker.gate import Caller
+from business_portal.customers import services
 from business_portal.customers.list_query import CustomerQuery
 from business_portal.customers.models import (
     IndexedAgreement,
@@ -248,3 +249,15 @@ def test_another_business_never_finds_or_lists_these_customers(
     assert _search(vault, other_business, "aysel") == []
     assert _search(vault, other_business, "") == []
     assert _search(vault, business, "aysel") == [mine.subject]
+
+
+def test_a_search_matching_very_many_walks_the_list_in_order(
+    vault: Vault, business: PortalBusiness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = [
+        connect_customer(vault, business.id, {"identity.given_name": "Aysel"}, NAME_AND_MAIL)
+        for _ in range(3)
+    ]
+    connect_customer(vault, business.id, {"identity.given_name": "Leyla"}, NAME_AND_MAIL)
+    monkeypatch.setattr(services, "SEARCH_ID_LIMIT", 1)
+    assert _search(vault, business, "ays", sort="id") == sorted(c.subject for c in made)

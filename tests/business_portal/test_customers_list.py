@@ -236,18 +236,26 @@ def test_bad_filters_are_explained_and_change_nothing(
 
 
 @pytest.mark.parametrize("sort", ["newest", "oldest", "ending", "id"])
+@pytest.mark.parametrize("q", ["", "ays"])
 def test_pages_of_25_with_next_and_previous(
-    vault: Vault, business: PortalBusiness, staff_client: Client, sort: str
+    vault: Vault, business: PortalBusiness, staff_client: Client, sort: str, q: str
 ) -> None:
-    made = [connect_customer(vault, business.id, {}, FIELDS).subject for _ in range(27)]
+    made = [
+        connect_customer(vault, business.id, {"identity.given_name": "Aysel"}, FIELDS).subject
+        for _ in range(27)
+    ]
+    if q:  # a customer the search must leave out
+        connect_customer(vault, business.id, {"identity.given_name": "Leyla"}, FIELDS)
     client = staff_client()
-    first = client.get("/portal/customers", query_string={"sort": sort})
+    first = client.get("/portal/customers", query_string={"sort": sort, "q": q})
     page_one = subjects(first.text)
     assert len(page_one) == 25 and 'rel="prev"' not in first.text
     if sort == "id":
         assert page_one == sorted(made)[:25]
     if sort == "oldest":
         assert page_one == made[:25]
+    if sort == "newest":
+        assert page_one == made[::-1][:25]
     next_url = re.search(r'href="([^"]+)" rel="next"', first.text)
     assert next_url is not None
     second = client.get(next_url.group(1).replace("&amp;", "&"))
@@ -258,6 +266,7 @@ def test_pages_of_25_with_next_and_previous(
     assert previous_url is not None
     back = client.get(previous_url.group(1).replace("&amp;", "&"))
     assert subjects(back.text) == page_one
+    assert 'rel="prev"' not in back.text
 
 
 def test_another_business_never_lists_or_finds_these_customers(

@@ -1,8 +1,8 @@
-"""business portal
+"""business portal, compliance console, Merkle tree access log
 
 Revision ID: 0004
 Revises: 0003
-Create Date: 2026-11-24 06:14:21.692375
+Create Date: 2026-11-24 07:05:40.608511
 """
 
 from alembic import op
@@ -313,6 +313,9 @@ def upgrade() -> None:
 
     op.drop_table('access_chain_head')
     # ### end Alembic commands ###
+    # The hash chain's links are not the Merkle tree's leaves: unseal every event, and the
+    # next `emanet audit seal` (or the worker) puts them all into the tree in sequence order.
+    op.execute("UPDATE access_events SET chain_position = NULL, entry_hash = NULL")
 
 
 def downgrade() -> None:
