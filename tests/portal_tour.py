@@ -17,7 +17,7 @@ from sqlalchemy import select
 from broker.businesses.services import register_client
 from broker.gate import Caller
 from broker.webhooks.services import register_endpoint
-from business_portal.card.services import log_interaction
+from business_portal.card.services import log_contact
 from business_portal.compliance.services.jobs import JobRequest, create_job
 from business_portal.customers.list_query import CustomerQuery
 from business_portal.customers.saved_views import save_view
@@ -110,7 +110,7 @@ def build_portal_tour(vault: Vault, business: PortalBusiness, tag: str = "") -> 
     for number, person in enumerate(tour.subjects):
         for back in range(number + 1):
             with vault.unit_of_work() as uow:
-                log_interaction(
+                log_contact(
                     uow,
                     caller,
                     person,

@@ -14,32 +14,17 @@ import json
 import uuid
 import zipfile
 from collections.abc import Iterable, Iterator
-from typing import Any
 
 from pydantic import BaseModel
 
 from schemas.export import EXPORT_SECTIONS
+from schemas.spreadsheet_cells import csv_cell
 from vault.export import BATCH_SIZE, CustomerExport
 from vault.unit_of_work import UnitOfWork, Vault
 
 __all__ = ["VaultZip", "csv_cell", "csv_rows", "vault_json", "zip_chunks"]
 
 FLUSH_AT = 64 * 1024  # bytes gathered before a piece is handed on
-# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value: Any) -> str:
-    """Return one CSV cell: structured values as JSON, and never a formula."""
-    if value is None:
-        text = ""
-    elif isinstance(value, bool):
-        text = "true" if value else "false"
-    elif isinstance(value, dict | list):
-        text = json.dumps(value, ensure_ascii=False, sort_keys=True)
-    else:
-        text = str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def csv_rows(model: type[BaseModel], rows: Iterable[BaseModel]) -> Iterator[bytes]:

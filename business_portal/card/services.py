@@ -44,7 +44,7 @@ __all__ = [
     "appendable_agreement",
     "card_facts",
     "customer_receipt",
-    "log_interaction",
+    "log_contact",
 ]
 
 # Modes under which the gate lets a business read back the interactions it logged.
@@ -263,7 +263,7 @@ def card_facts(uow: UnitOfWork, caller: Caller, subject: str) -> CardFacts:
     )
 
 
-def log_interaction(
+def log_contact(
     uow: UnitOfWork, caller: Caller, subject: str, entry: InteractionEntry
 ) -> uuid.UUID:
     """Log an interaction in a connected customer's vault through the gate; commit.

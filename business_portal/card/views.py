@@ -123,7 +123,7 @@ def log_interaction(subject: str) -> str | Response:
     if entry is not None:
         try:
             with current_vault().unit_of_work() as uow:
-                services.log_interaction(uow, member.caller, subject, entry)
+                services.log_contact(uow, member.caller, subject, entry)
         except NotConnectedError:
             abort(404)
         except (InteractionsNotGrantedError, AccessDenied):

@@ -34,6 +34,7 @@ from business_portal.compliance.words import (
     outcome_words,
     purpose_words,
 )
+from schemas.spreadsheet_cells import csv_cell
 from vault.agreement_words import listing
 
 # What protects every record Emanet keeps for a business (services.reports.SAFEGUARDS).
@@ -57,16 +58,6 @@ SAFEGUARD_WORDS: dict[str, Any] = {
     "revocation": _l("Revocation takes effect at once: no read under the agreement succeeds."),
     "erasure": _l("Erasure destroys the customer's key, so nothing of theirs decrypts again."),
 }
-
-
-# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value: object) -> str:
-    """Return one CSV cell as text that no spreadsheet runs as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,6 @@ from business_portal.compliance.forms import (
     RegistryFilterForm,
     ReviewForm,
 )
-from business_portal.compliance.report_files import csv_cell
 from business_portal.compliance.screens import (
     agreement_screen,
     business_choices,
@@ -60,6 +59,7 @@ from business_portal.compliance.services.reviews import (
     business_templates,
     record_review,
 )
+from schemas.spreadsheet_cells import csv_cell
 from vault.web_session import current_vault
 
 blueprint = Blueprint("portal_compliance", __name__, url_prefix="/portal/compliance")

@@ -16,7 +16,8 @@ from flask_babel import gettext as _
 from broker.gate import Caller
 from business_portal.customers.list_query import CustomerQuery
 from business_portal.customers.services import customer_batches
-from business_portal.customers.table_cells import column_label, csv_cell, csv_safe
+from business_portal.customers.table_cells import column_label, csv_cell
+from schemas.spreadsheet_cells import csv_safe
 from vault.unit_of_work import Vault
 
 # Spreadsheets take a file with a byte order mark for UTF-8 (Ə, ş, ğ stay letters).

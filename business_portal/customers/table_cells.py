@@ -12,12 +12,11 @@ from flask_babel import gettext as _
 from business_portal.customers.forms import STATUS_WORDS
 from business_portal.customers.services import CustomerEntry
 from schemas.field_catalogue import FIELD_CATALOGUE
+from schemas.spreadsheet_cells import csv_safe
 from vault.agreement_words import purpose_words
 from vault.profile_display import show_value
 
 CARD_ENDPOINT = "portal_card.card"
-# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -76,11 +75,6 @@ def row(entry: CustomerEntry, columns: list[str]) -> Row:
         since=entry.connected_since,
         since_words=format_date(entry.connected_since, "medium"),
     )
-
-
-def csv_safe(text: str) -> str:
-    """Return a cell a spreadsheet shows as text, never runs as a formula."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def csv_cell(entry: CustomerEntry, key: str) -> str:

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vault.keys import aead
-from vault.keys.provider import WrappedKey
+from vault.keys.owner_keys import new_owner_key, open_owner_key
 from vault.orm import Base, UTCDateTime
 from vault.unit_of_work import UnitOfWork
 
@@ -41,10 +41,6 @@ class BusinessKey(Base):
     )
     wrapped_dek: Mapped[bytes] = mapped_column(LargeBinary)
     wrapped_at: Mapped[datetime] = mapped_column(UTCDateTime())
-
-
-def _aad(business_id: uuid.UUID) -> bytes:
-    return aead.associated_data(KEY_CONTEXT, business_id)
 
 
 class BusinessCipher:
@@ -79,10 +75,9 @@ def business_cipher(uow: UnitOfWork, business_id: uuid.UUID) -> BusinessCipher:
         )
     ).one_or_none()
     if row is not None:
-        key = uow.provider.unwrap(WrappedKey(row.kek_id, row.wrapped_dek), _aad(business_id))
+        key = open_owner_key(uow.provider, KEY_CONTEXT, business_id, row.kek_id, row.wrapped_dek)
         return BusinessCipher(business_id, key)
-    key = aead.new_key()
-    wrapped = uow.provider.wrap(key, _aad(business_id))
+    key, wrapped = new_owner_key(uow.provider, KEY_CONTEXT, business_id)
     uow.keys.register_kek(uow.session, wrapped.kek_id, uow.now())
     try:
         with uow.session.begin_nested():

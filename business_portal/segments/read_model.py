@@ -24,8 +24,8 @@ from business_portal.records.connections import agreement_is_active, connected_s
 from business_portal.segments.models import RfmScore
 from business_portal.segments.rfm import SEGMENT_CODES
 from schemas.field_catalogue import FIELD_CATALOGUE
+from schemas.spreadsheet_cells import csv_cell
 from vault.agreements.models import Agreement
-from vault.export_zip import csv_cell
 from vault.unit_of_work import UnitOfWork
 
 MEMBERS_PER_PAGE = 50
