@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from datetime import datetime
 from typing import Any
 
 from babel.numbers import get_currency_name
@@ -17,20 +16,18 @@ from flask_babel import (
     format_time,
     get_locale,
     to_user_timezone,
-    to_utc,
 )
 from flask_babel import gettext as _
-from pydantic import ValidationError
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
-from schemas.interactions import InteractionEntry, InteractionKind
+from schemas.interactions import InteractionKind
 from schemas.text_types import CURRENCY_CODES
 from vault.access_log_views import business_names
 from vault.agreements.services import customer_agreements
 from vault.interactions.services import CUSTOMER_AUTHOR, InteractionRecord, list_interactions
 from vault.interactions.services import log_interaction as log_customer_interaction
-from vault.timeline_forms import KIND_WORDS, InteractionForm, parse_amount
+from vault.timeline_forms import KIND_WORDS, InteractionForm, interaction_entry
 from vault.web_session import current_customer, current_vault, customer_required
 
 blueprint = Blueprint("vault_interactions", __name__, template_folder="templates")
@@ -153,48 +150,6 @@ def _message(code: str, field: str) -> str:
     return str(messages.get(code, _("This value is not accepted.")))
 
 
-def _place_errors(form: InteractionForm, error: ValidationError) -> None:
-    for problem in error.errors(include_url=False, include_input=False):
-        code = problem["type"]
-        name = str(problem["loc"][0]) if problem["loc"] else ""
-        if not name:
-            # A rule over the whole entry: put the message where the fix is.
-            if code == "interaction_in_future":
-                name = "occurred_at"
-            elif code == "purchase_amount_required":
-                name = "currency" if form.amount.data and not form.currency.data else "amount"
-            else:
-                name = "amount" if form.amount.data else "currency"
-        target = getattr(form, name, form.kind)
-        target.errors.append(_message(code, name))
-
-
-def _entry(form: InteractionForm) -> InteractionEntry | None:
-    """Build the entry from the form, or put each problem beside its field and return None."""
-    occurred = form.occurred_at.data
-    assert occurred is not None  # the form has validated
-    try:
-        amount: Decimal | None = (
-            parse_amount(form.amount.data) if (form.amount.data or "").strip() else None
-        )
-    except InvalidOperation:  # the form's own check already said so
-        return None
-    try:
-        return InteractionEntry.model_validate(
-            {
-                "kind": form.kind.data,
-                "occurred_at": to_utc(occurred).replace(tzinfo=UTC),
-                "summary": (form.summary.data or "").strip() or None,
-                "details": form.details.data if (form.details.data or "").strip() else None,
-                "amount": amount,
-                "currency": form.currency.data or None,
-            }
-        )
-    except ValidationError as error:
-        _place_errors(form, error)
-        return None
-
-
 @blueprint.route("/interactions", methods=["GET", "POST"])
 @customer_required
 def timeline() -> str | Response:
@@ -205,7 +160,7 @@ def timeline() -> str | Response:
     form = InteractionForm()
     form.set_currencies(_currency_choices(str(get_locale())))
     if form.validate_on_submit():
-        entry = _entry(form)
+        entry = interaction_entry(form, _message)
         if entry is not None:
             with vault.unit_of_work() as uow:
                 log_customer_interaction(uow, customer_id, entry)

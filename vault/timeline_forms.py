@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from datetime import UTC
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import to_utc
 from flask_wtf import FlaskForm
+from pydantic import ValidationError as PydanticError
 from wtforms import (
     DateTimeLocalField,
     SelectChoice,
@@ -18,7 +21,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
-from schemas.interactions import InteractionKind
+from schemas.interactions import InteractionEntry, InteractionKind
 
 # What each kind of interaction is called on the page.
 KIND_WORDS: dict[InteractionKind, Any] = {
@@ -124,3 +127,50 @@ class InteractionForm(FlaskForm):
                 raise ValidationError(
                     _l("Write the amount in digits, for example 25.50.")
                 ) from None
+
+
+def _place_errors(
+    form: InteractionForm, error: PydanticError, message: Callable[[str, str], str]
+) -> None:
+    for problem in error.errors(include_url=False, include_input=False):
+        code = problem["type"]
+        name = str(problem["loc"][0]) if problem["loc"] else ""
+        if not name:
+            # A rule over the whole entry: put the message where the fix is.
+            if code == "interaction_in_future":
+                name = "occurred_at"
+            elif code == "purchase_amount_required":
+                name = "currency" if form.amount.data and not form.currency.data else "amount"
+            else:
+                name = "amount" if form.amount.data else "currency"
+        target = getattr(form, name, form.kind)
+        target.errors = [*target.errors, message(code, name)]
+
+
+def interaction_entry(
+    form: InteractionForm, message: Callable[[str, str], str]
+) -> InteractionEntry | None:
+    """Build the entry from a validated form, or put each problem beside its field (worded by
+    `message(code, field)`) and return None."""
+    occurred = form.occurred_at.data
+    if occurred is None:
+        return None
+    try:
+        raw_amount = (form.amount.data or "").strip()
+        amount: Decimal | None = parse_amount(raw_amount) if raw_amount else None
+    except InvalidOperation:  # the form's own check has already said so
+        return None
+    try:
+        return InteractionEntry.model_validate(
+            {
+                "kind": form.kind.data,
+                "occurred_at": to_utc(occurred).replace(tzinfo=UTC),
+                "summary": (form.summary.data or "").strip() or None,
+                "details": form.details.data if (form.details.data or "").strip() else None,
+                "amount": amount,
+                "currency": form.currency.data or None,
+            }
+        )
+    except PydanticError as error:
+        _place_errors(form, error, message)
+        return None

@@ -8,14 +8,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping
-from datetime import UTC
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from babel.numbers import format_decimal, get_currency_name
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import to_utc
 from flask_wtf import FlaskForm
 from pydantic import ValidationError
 from wtforms import (
@@ -35,7 +32,7 @@ from schemas.api import AmendmentIn
 from schemas.field_catalogue import FIELD_CATALOGUE
 from schemas.interactions import InteractionEntry, InteractionKind
 from schemas.text_types import CURRENCY_CODES
-from vault.timeline_forms import KIND_WORDS, ChoiceField, InteractionForm, parse_amount
+from vault.timeline_forms import KIND_WORDS, ChoiceField, InteractionForm, interaction_entry
 
 __all__ = [
     "AmendmentForm",
@@ -44,7 +41,7 @@ __all__ = [
     "RemoveTagForm",
     "TagForm",
     "currency_choices",
-    "interaction_entry",
+    "log_entry",
     "requested_mode",
     "text_message",
 ]
@@ -233,43 +230,6 @@ def _interaction_message(code: str, field: str) -> str:
     return messages.get(code) or text_message(code, field)
 
 
-def _place(form: LogInteractionForm, error: ValidationError) -> None:
-    for problem in error.errors(include_url=False, include_input=False):
-        code = problem["type"]
-        name = str(problem["loc"][0]) if problem["loc"] else ""
-        if not name:
-            # A rule over the whole entry: put the message where the fix is.
-            if code == "interaction_in_future":
-                name = "occurred_at"
-            elif code == "purchase_amount_required":
-                name = "currency" if form.amount.data and not form.currency.data else "amount"
-            else:
-                name = "amount" if form.amount.data else "currency"
-        target = getattr(form, name, form.kind)
-        target.errors = [*target.errors, _interaction_message(code, name)]
-
-
-def interaction_entry(form: LogInteractionForm) -> InteractionEntry | None:
+def log_entry(form: LogInteractionForm) -> InteractionEntry | None:
     """Build the entry from a validated form, or put each problem beside its field."""
-    occurred = form.occurred_at.data
-    if occurred is None:
-        return None
-    try:
-        raw_amount = (form.amount.data or "").strip()
-        amount: Decimal | None = parse_amount(raw_amount) if raw_amount else None
-    except InvalidOperation:  # the form's own check has already said so
-        return None
-    try:
-        return InteractionEntry.model_validate(
-            {
-                "kind": form.kind.data,
-                "occurred_at": to_utc(occurred).replace(tzinfo=UTC),
-                "summary": (form.summary.data or "").strip() or None,
-                "details": form.details.data if (form.details.data or "").strip() else None,
-                "amount": amount,
-                "currency": form.currency.data or None,
-            }
-        )
-    except ValidationError as error:
-        _place(form, error)
-        return None
+    return interaction_entry(form, _interaction_message)

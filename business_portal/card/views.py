@@ -25,7 +25,7 @@ from business_portal.card.forms import (
     RemoveTagForm,
     TagForm,
     currency_choices,
-    interaction_entry,
+    log_entry,
     text_message,
 )
 from business_portal.card.links import deal_link, new_record_link, task_list_link
@@ -119,7 +119,7 @@ def log_interaction(subject: str) -> str | Response:
     """Log a call, visit, e-mail, ticket or purchase in the customer's vault, through the gate."""
     member = _connected(subject)
     form = _log_form()
-    entry = interaction_entry(form) if form.validate_on_submit() else None
+    entry = log_entry(form) if form.validate_on_submit() else None
     if entry is not None:
         try:
             with current_vault().unit_of_work() as uow:

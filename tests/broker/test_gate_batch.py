@@ -174,7 +174,8 @@ def test_an_expiry_noticed_in_a_page_is_refused_and_written_down(
     profiles, _ = read_page(vault, caller, [ending, lasting])
     assert [p.agreement_id for p in profiles] == [lasting]
     with vault.unit_of_work(write=False) as uow:
-        assert uow.session.get(Agreement, ending).status == "expired"  # type: ignore[union-attr]
+        ended = uow.session.get(Agreement, ending)
+        assert ended is not None and ended.status == "expired"
         written = uow.session.scalar(
             select(func.count())
             .select_from(AgreementEvent)

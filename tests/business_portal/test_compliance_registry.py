@@ -84,7 +84,10 @@ def test_filters_narrow_the_registry(
     assert shown("purpose=Delivery") == {lapsed_s}
     assert shown(f"field={ADDRESS}") == {lapsed_s}
     assert shown(f"field={EMAIL}") == {care_s}
-    day = lambda d: (now - timedelta(days=d)).date().isoformat()  # noqa: E731
+
+    def day(d: int) -> str:
+        return (now - timedelta(days=d)).date().isoformat()
+
     assert shown(f"granted_from={day(25)}&granted_to={day(10)}") == {care_s}
     assert shown(f"granted_from={day(10)}") == {letter_s}
     assert shown("review=not_reviewed") == {lapsed_s, care_s, letter_s}
