@@ -244,9 +244,11 @@ def test_leaves_head_and_checkpoints_hold_the_rfc_9162_hashes(
 ) -> None:
     with vault.unit_of_work(write=False) as uow:
         events = list(uow.session.scalars(select(AccessEvent).order_by(AccessEvent.chain_position)))
-        leaves = [
-            hashlib.sha256(b"\x00" + entry_bytes(e, e.chain_position)).digest() for e in events
-        ]  # type: ignore[arg-type]
+        leaves = []
+        for event in events:
+            assert event.chain_position is not None  # every event is sealed
+            leaf = b"\x00" + entry_bytes(event, event.chain_position)
+            leaves.append(hashlib.sha256(leaf).digest())
         assert [e.entry_hash for e in events] == leaves
         head = uow.session.get(TreeHead, 1)
         assert head is not None and head.root_hash == rfc_root(leaves)
@@ -406,7 +408,9 @@ def test_truncating_a_tail_no_checkpoint_covers_yet_is_found_by_the_head(vault: 
 
 def test_a_checkpoint_with_a_bad_signature_is_named(vault: Vault, sealed: list[int]) -> None:
     with vault.unit_of_work(write=False) as uow:
-        signature = uow.session.get(AccessCheckpoint, 8).signature  # type: ignore[union-attr]
+        checkpoint = uow.session.get(AccessCheckpoint, 8)
+        assert checkpoint is not None
+        signature = checkpoint.signature
     bent = bytes([signature[0] ^ 1]) + signature[1:]
     tamper(
         vault,
